@@ -1,0 +1,150 @@
+"""Lotse: volunteer coordination for a city's refugee-integration work."""
+
+from __future__ import annotations
+
+import importlib
+
+from flask import Flask, abort, request
+from flask_babel import gettext as _
+from sqlalchemy import select
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app import mail
+from app.config import load_config
+from app.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate, talisman
+
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": ["'self'", "data:"],
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "manifest-src": "'self'",
+    "worker-src": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+    "base-uri": "'self'",
+    "object-src": "'none'",
+}
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app; `config` overrides what the environment says (tests pass theirs here)."""
+    from app.config import BASE_DIR
+
+    app = Flask(
+        __name__,
+        template_folder=str(BASE_DIR / "templates"),
+        static_folder=str(BASE_DIR / "static"),
+        instance_path=str(BASE_DIR / "instance"),
+    )
+    app.config.update(load_config())
+    if config:
+        app.config.update(config)
+
+    # Fly's proxy terminates TLS and sets X-Forwarded-*; trust exactly one hop.
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_request_hooks(app)
+
+    from app.errors_views import register_error_handlers
+
+    register_error_handlers(app)
+
+    from app.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from app.config import BASE_DIR
+    from app.i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    htmx.init_app(app)
+    mail.init_app(app)
+    talisman.init_app(
+        app,
+        force_https=app.config["FORCE_HTTPS"],
+        strict_transport_security=app.config["FORCE_HTTPS"],
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        session_cookie_http_only=True,
+        session_cookie_samesite="Lax",
+        content_security_policy=CONTENT_SECURITY_POLICY,
+        frame_options="DENY",
+        referrer_policy="same-origin",
+    )
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Please log in to see this page.")
+
+    from app.auth.models import User
+
+    @login_manager.user_loader
+    def load_user(session_token: str) -> User | None:
+        return db.session.scalar(select(User).where(User.session_token == session_token))
+
+
+def _register_blueprints(app: Flask) -> None:
+    # Importing the route modules attaches their views to the blueprints.
+    for domain in ("main", "auth", "places", "admin"):
+        importlib.import_module(f"app.{domain}.routes")
+    from app.admin import bp as admin_bp
+    from app.auth import bp as auth_bp
+    from app.main import bp as main_bp
+    from app.places import bp as places_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(places_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+
+
+def _register_request_hooks(app: Flask) -> None:
+    from app.i18n import current_language, endonym, language_name, text_direction
+
+    @app.before_request
+    def reject_unreadable_input():
+        # Werkzeug replaces bytes that are not UTF-8 with U+FFFD; such input was garbled on the way.
+        if request.method == "POST" and any("\ufffd" in value for value in request.form.values()):
+            abort(400, description=_("The form contained characters that could not be read. "
+                                     "Please check your input and try again."))
+
+    @app.context_processor
+    def inject_navigation():
+        from flask_login import current_user
+
+        from app.auth.policies import can_invite, can_manage_roles
+
+        signed_in = current_user.is_authenticated
+        return {
+            "nav_can_invite": signed_in and can_invite(current_user),
+            "nav_can_admin": signed_in and can_manage_roles(current_user),
+        }
+
+    @app.context_processor
+    def inject_i18n():
+        return {
+            "current_language": current_language(),
+            "text_direction": text_direction(),
+            "ui_languages": [(code, endonym(code)) for code in app.config["LANGUAGES"]],
+            "language_name": language_name,
+        }
+
+    from app.templating import register_template_helpers
+
+    register_template_helpers(app)

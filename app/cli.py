@@ -1,0 +1,59 @@
+"""Command-line tasks: seed data, demo data, the first administrator."""
+
+from __future__ import annotations
+
+import getpass
+
+import click
+from flask import Flask
+from sqlalchemy import func, select
+
+from app.auth.models import Role, RoleGrant, User
+from app.extensions import db
+
+DEMO_PASSWORD = "lotse-demo-2026"  # noqa: S105 - documented demo credential, seeded only by seed-demo
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("seed-districts")
+    def seed_districts_command():
+        """Add the 23 Stuttgart districts that are missing."""
+        from app.places.services import seed_districts
+
+        added = seed_districts()
+        db.session.commit()
+        click.echo(f"{added} districts added.")
+
+    @app.cli.command("seed-demo")
+    @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
+    def seed_demo_command(if_empty: bool):
+        """Load districts, accommodations, circles and one demo account per role."""
+        from app.demo import seed_demo
+
+        if if_empty and db.session.scalar(select(func.count()).select_from(User)):
+            click.echo("Database already has data; demo data not loaded.")
+            return
+        seed_demo(DEMO_PASSWORD)
+        db.session.commit()
+        click.echo(f"Demo data loaded. Demo accounts use the password {DEMO_PASSWORD!r}.")
+
+    @app.cli.command("create-admin")
+    @click.option("--email", prompt=True)
+    @click.option("--name", prompt=True)
+    @click.option("--password", default=None, help="Read from a prompt when left out.")
+    def create_admin_command(email: str, name: str, password: str | None):
+        """Create an administrator account, or make an existing account administrator."""
+        from app.auth.forms import PASSWORD_MIN
+        from app.auth.services import find_user_by_email, register_user
+
+        user = find_user_by_email(email)
+        if user is None:
+            if password is None:
+                password = getpass.getpass("Password: ")
+            if len(password) < PASSWORD_MIN:
+                raise click.BadParameter(f"at least {PASSWORD_MIN} characters", param_hint="password")
+            user = register_user(name, email, password, locale=None)
+        if not user.has_role(Role.ADMIN):
+            user.role_grants.append(RoleGrant(role=Role.ADMIN))
+        db.session.commit()
+        click.echo(f"{user.email} is an administrator.")

@@ -1,0 +1,70 @@
+"""Locale choice, text direction and CLDR language names."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from babel import Locale
+from flask import current_app, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+
+from app.config import RTL_LANGUAGES
+
+
+def select_locale() -> str:
+    """The user's stored choice, else the session's, else the browser's best match, else German."""
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    chosen = session.get("locale")
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def current_language() -> str:
+    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def text_direction() -> str:
+    return "rtl" if current_language() in RTL_LANGUAGES else "ltr"
+
+
+@lru_cache(maxsize=64)
+def endonym(code: str) -> str:
+    """A language's name in that language, as a language switcher shows it."""
+    name = Locale.parse(code).get_display_name(code) or code
+    return name[:1].upper() + name[1:]
+
+
+@lru_cache(maxsize=4096)
+def _language_name(code: str, in_locale: str) -> str:
+    try:
+        name = Locale.parse(in_locale).languages.get(code) or code
+    except (ValueError, TypeError):
+        return code
+    return name[:1].upper() + name[1:]
+
+
+def language_name(code: str) -> str:
+    """The CLDR name of a language code in the current UI language."""
+    return _language_name(code, current_language())
+
+
+@lru_cache(maxsize=16)
+def _spoken_language_codes(in_locale: str) -> tuple[str, ...]:
+    """Language codes that a person can pick as spoken: CLDR's plain languages (no regional variants)."""
+    names = Locale.parse(in_locale).languages
+    return tuple(code for code in names if "_" not in code and len(code) in (2, 3) and code != "und")
+
+
+def spoken_language_choices() -> list[tuple[str, str]]:
+    """(code, name) pairs for every CLDR language, sorted by name in the UI language."""
+    locale = current_language()
+    pairs = [(code, _language_name(code, locale)) for code in _spoken_language_codes(locale)]
+    return sorted(pairs, key=lambda pair: pair[1].casefold())
+
+
+def is_known_language(code: str) -> bool:
+    return code in _spoken_language_codes("en")

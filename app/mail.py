@@ -1,0 +1,65 @@
+"""Outgoing mail. Messages are queued during the request and sent only after the commit."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from flask import current_app, g, has_app_context, render_template
+from flask_babel import force_locale
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+
+def queue_mail(to: str, subject: str, template: str, locale: str | None = None, **context) -> None:
+    """Render a mail in the recipient's language and hold it until the transaction commits."""
+    with force_locale(locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        body = render_template(template, **context)
+        subject_text = str(subject)
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_FROM"]
+    message["To"] = to
+    message["Subject"] = subject_text
+    message["Message-ID"] = make_msgid(domain="lotse")
+    message.set_content(body)
+    g.setdefault("mail_outbox", []).append(message)
+
+
+def send_now(message: EmailMessage) -> None:
+    config = current_app.config
+    if not config["MAIL_SERVER"]:
+        # Development without a mail server: the message goes to the console.
+        print(f"\n----- mail -----\n{message}\n----------------", flush=True)
+        return
+    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=10) as smtp:
+        if config["MAIL_USE_TLS"]:
+            smtp.starttls()
+        if config["MAIL_USERNAME"]:
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+        smtp.send_message(message)
+
+
+def _flush_outbox(session: Session) -> None:
+    if not has_app_context():
+        return
+    outbox = g.pop("mail_outbox", [])
+    for message in outbox:
+        try:
+            send_now(message)
+        except (OSError, smtplib.SMTPException):
+            # The change is committed; a mail server hiccup must not turn it into an error page.
+            log.exception("sending mail to %s failed", message["To"])
+
+
+def _drop_outbox(session: Session) -> None:
+    if has_app_context():
+        g.pop("mail_outbox", None)
+
+
+def init_app(app) -> None:
+    event.listen(Session, "after_commit", _flush_outbox)
+    event.listen(Session, "after_soft_rollback", _drop_outbox)

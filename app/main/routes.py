@@ -1,0 +1,64 @@
+"""Start page, language switch, health check."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, jsonify, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select, text
+
+from app.extensions import csrf, db
+from app.main import bp
+from app.places.models import Circle, CircleMembership, MembershipStatus
+from app.views import render, safe_next
+
+
+@bp.get("/")
+def index():
+    """Dashboard for a signed-in user, a short introduction for everyone else."""
+    if not current_user.is_authenticated:
+        return render("main/landing.html")
+    memberships = db.session.scalars(
+        select(CircleMembership)
+        .where(CircleMembership.user_id == current_user.id)
+        .join(Circle)
+        .order_by(Circle.name)
+    ).all()
+    coordinated = current_user.coordinated_circle_ids
+    pending_requests = []
+    if coordinated:
+        pending_requests = db.session.scalars(
+            select(CircleMembership)
+            .where(CircleMembership.circle_id.in_(coordinated), CircleMembership.status == MembershipStatus.PENDING)
+            .order_by(CircleMembership.requested_at)
+        ).all()
+    return render(
+        "main/dashboard.html",
+        memberships=memberships,
+        pending_requests=pending_requests,
+        can_manage_places=current_user.is_staff,
+    )
+
+
+@bp.post("/language")
+def set_language():
+    """Switch the interface language; stored on the account when signed in."""
+    code = request.form.get("locale", "")
+    if code not in current_app.config["LANGUAGES"]:
+        abort(400, description=_("This language is not available."))
+    session["locale"] = code
+    if current_user.is_authenticated:
+        current_user.locale = code
+        db.session.commit()
+    return redirect(safe_next(request.form.get("next"), url_for("main.index")), 303)
+
+
+@bp.get("/healthz")
+@csrf.exempt
+def healthz():
+    """Liveness and database reachability for Fly's health check."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any database failure means unhealthy
+        return jsonify(status="error", database="unreachable"), 503
+    return jsonify(status="ok", database="ok")

@@ -1,0 +1,46 @@
+"""Helpers shared by the views of every domain."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import abort, make_response, render_template
+from jinja2_fragments.flask import render_block
+
+from app.extensions import is_htmx_partial
+
+
+def render(template: str, block: str | None = None, status: int = 200, **context):
+    """Render a page, or only `block` of it for an htmx request that asks for a fragment.
+
+    One URL, one view, one template: boosted and history-restore requests get the full page.
+    """
+    if block and is_htmx_partial():
+        body = render_block(template, block, **context)
+    else:
+        body = render_template(template, **context)
+    response = make_response(body, status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def require(allowed: bool) -> None:
+    """Stop the request with 403 unless the policy allowed it."""
+    if not allowed:
+        abort(403)
+
+
+def form_status(form) -> int:
+    """422 for a submitted form with errors, so clients and tests see the rejection."""
+    return 422 if form.is_submitted() and form.errors else 200
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """Only same-site paths: an open redirect would let a phishing link borrow our name."""
+    if not target:
+        return fallback
+    target = target.strip().replace("\\", "/")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    return target

@@ -1,0 +1,310 @@
+"""Fixtures: a real database migrated with Alembic, a real SMTP server, a served app and headless Chromium."""
+
+from __future__ import annotations
+
+import email
+import os
+import re
+import shutil
+import socket
+import threading
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, inspect, text
+from werkzeug.serving import make_server
+
+from app import create_app
+from app.auth.models import LanguageLevel, Role, RoleGrant, User, UserLanguage
+from app.extensions import db as _db
+from app.passwords import hash_password
+
+PASSWORD = "correct horse battery"
+CHROMIUM = os.environ.get("LOTSE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def _database_url(tmp_root: Path) -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith("postgres"):
+        return url.replace("postgresql://", "postgresql+psycopg://", 1)
+    return f"sqlite:///{tmp_root / 'test.db'}"
+
+
+# --- mail ------------------------------------------------------------------------------------------------
+
+
+class _Collector:
+    def __init__(self):
+        self.messages: list[EmailMessage] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        message = email.message_from_bytes(envelope.content, policy=default_policy)
+        with self.lock:
+            self.messages.append(message)
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    """A real SMTP server in this process; tests read what it received."""
+    collector = _Collector()
+    controller = Controller(collector, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    yield controller, collector
+    controller.stop()
+
+
+class Mailbox:
+    def __init__(self, collector: _Collector):
+        self._collector = collector
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        with self._collector.lock:
+            return list(self._collector.messages)
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if m["To"] == address]
+
+    def clear(self) -> None:
+        with self._collector.lock:
+            self._collector.messages.clear()
+
+    @staticmethod
+    def body(message: EmailMessage) -> str:
+        return message.get_body(preferencelist=("plain",)).get_content()
+
+    @staticmethod
+    def link(message: EmailMessage) -> str:
+        match = re.search(r"https?://\S+", Mailbox.body(message))
+        assert match, "no link in the mail"
+        return match.group(0)
+
+
+@pytest.fixture
+def mailbox(smtp_server) -> Mailbox:
+    _, collector = smtp_server
+    box = Mailbox(collector)
+    box.clear()
+    return box
+
+
+# --- database and app ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    """One database per test session, built by the real Alembic migrations."""
+    from flask_migrate import upgrade
+
+    url = _database_url(tmp_path_factory.mktemp("db"))
+    if url.startswith("postgresql"):
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade()
+        _db.engine.dispose()
+    return url
+
+
+@pytest.fixture
+def app(database_url, smtp_server):
+    controller, _ = smtp_server
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "test-secret-key",
+            "SERVER_NAME": None,
+            "MAIL_SERVER": controller.hostname,
+            "MAIL_PORT": controller.port,
+            "MAIL_USE_TLS": False,
+            "MAIL_USERNAME": None,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "ARGON2_TIME_COST": 1,
+            "ARGON2_MEMORY_COST": 8192,
+            "SESSION_COOKIE_SECURE": False,
+            "FORCE_HTTPS": False,
+        }
+    )
+    with app.app_context():
+        yield app
+        _db.session.remove()
+        _clear_tables()
+        _db.engine.dispose()
+
+
+def _clear_tables() -> None:
+    tables = [t for t in reversed(_db.metadata.sorted_tables) if inspect(_db.engine).has_table(t.name)]
+    with _db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+class Client(FlaskClient):
+    """A test client that sends the CSRF token the way a browser's form would."""
+
+    def csrf_token(self) -> str:
+        page = self.get("/").get_data(as_text=True)
+        match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert match, "no CSRF token on the start page"
+        return match.group(1)
+
+    def post_form(self, url: str, data: dict | None = None, htmx: bool = False, **kwargs):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf_token())
+        headers = kwargs.pop("headers", {})
+        if htmx:
+            headers["HX-Request"] = "true"
+        return self.post(url, data=data, headers=headers, **kwargs)
+
+
+@pytest.fixture
+def client(app) -> Client:
+    app.test_client_class = Client
+    return app.test_client()
+
+
+# --- factories -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_user(db):
+    """Create a user with roles; `roles` holds Role or (Role.COORDINATOR, circle)."""
+    counter = {"n": 0}
+    password_hash = hash_password(PASSWORD)
+
+    def make(name=None, email=None, roles=(Role.VOLUNTEER,), locale="de", languages=(), **kw) -> User:
+        counter["n"] += 1
+        n = counter["n"]
+        user = User(
+            name=name or f"Person {n}",
+            email=email or f"person{n}@example.org",
+            password_hash=password_hash,
+            locale=locale,
+            **kw,
+        )
+        for role in roles:
+            if isinstance(role, tuple):
+                role, circle = role
+                user.role_grants.append(RoleGrant(role=role, circle_id=circle.id))
+            else:
+                user.role_grants.append(RoleGrant(role=role))
+        for code, level in languages:
+            user.languages.append(UserLanguage(code=code, level=LanguageLevel(level)))
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login(client):
+    """Log the test client in as a user (through the real login form)."""
+
+    def do_login(user: User, password: str = PASSWORD):
+        response = client.post_form("/login", {"email": user.email, "password": password})
+        assert response.status_code == 303, response.get_data(as_text=True)[:500]
+        return response
+
+    return do_login
+
+
+@pytest.fixture
+def district(db):
+    from app.places.models import District
+
+    district = District(name="Bad Cannstatt")
+    db.session.add(district)
+    db.session.commit()
+    return district
+
+
+@pytest.fixture
+def make_circle(db, district):
+    from app.places.models import Accommodation, AccommodationKind, Circle
+
+    counter = {"n": 0}
+
+    def make(name=None, district_=None, **kw) -> Circle:
+        counter["n"] += 1
+        home = district_ or district
+        accommodation = Accommodation(
+            name=f"GU {counter['n']}", district=home, kind=AccommodationKind.REGULAR, planned_places=120
+        )
+        circle = Circle(name=name or f"Freundeskreis {counter['n']}", district=home, accommodations=[accommodation])
+        db.session.add(circle)
+        db.session.commit()
+        return circle
+
+    return make
+
+
+# --- a served app and a browser --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served over HTTP on a free port, for the browser and for concurrent requests."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+def chromium_path() -> str | None:
+    if Path(CHROMIUM).exists():
+        return CHROMIUM
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    path = chromium_path()
+    if path is None:
+        pytest.skip(
+            "Browser tests skipped: Chromium not found. Install it with `apt-get install -y chromium` "
+            "(or set LOTSE_CHROMIUM to a Chromium binary)."
+        )
+    return {**browser_type_launch_args, "executable_path": path, "headless": True, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 360, "height": 740}, "locale": "de-DE"}
