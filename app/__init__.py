@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from urllib.parse import unquote_to_bytes
 
 from flask import Flask, abort, request
 from flask_babel import gettext as _
@@ -60,9 +61,34 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
+def _reject_unreadable_input() -> None:
+    """Refuse form data that is not UTF-8 before anything parses it."""
+    if request.method != "POST":
+        return
+    unreadable = False
+    if request.mimetype == "application/x-www-form-urlencoded":
+        # Werkzeug leaves undecodable %-escapes in the values as they came; check the raw body instead.
+        try:
+            unquote_to_bytes(request.get_data(cache=True).replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            unreadable = True
+    elif request.mimetype == "multipart/form-data":
+        unreadable = any("\ufffd" in value for value in request.form.values())
+    if unreadable:
+        abort(
+            400,
+            description=_(
+                "The form contained characters that could not be read. Please check your input and try again."
+            ),
+        )
+
+
 def _init_extensions(app: Flask) -> None:
     from app.config import BASE_DIR
     from app.i18n import select_locale
+
+    # Before CSRFProtect's hook, which parses the form and consumes the body.
+    app.before_request(_reject_unreadable_input)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
@@ -116,13 +142,6 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_request_hooks(app: Flask) -> None:
     from app.i18n import current_language, endonym, language_name, text_direction
-
-    @app.before_request
-    def reject_unreadable_input():
-        # Werkzeug replaces bytes that are not UTF-8 with U+FFFD; such input was garbled on the way.
-        if request.method == "POST" and any("\ufffd" in value for value in request.form.values()):
-            abort(400, description=_("The form contained characters that could not be read. "
-                                     "Please check your input and try again."))
 
     @app.context_processor
     def inject_navigation():

@@ -33,34 +33,85 @@ ACCOMMODATIONS = [
 ]
 
 CIRCLES = [
-    ("Freundeskreis Bad Cannstatt", "Bad Cannstatt", ["GU Hallschlag", "GU Neckarpark", "GU Burgholzhof"],
-     "Hausaufgabenhilfe, Sprachcafé und Begleitung zu Ämtern in den Unterkünften am Neckar."),
-    ("Freundeskreis Feuerbach", "Feuerbach", ["GU Wiener Straße"],
-     "Sport, Fahrradwerkstatt und Kinderbetreuung in der Wiener Straße."),
-    ("Freundeskreis Möhringen", "Möhringen", ["GU Sigmaringer Straße"],
-     "Sprachcafé und Nachhilfe, Patenschaften für Familien."),
-    ("Freundeskreis Vaihingen", "Vaihingen", ["Notunterkunft Messehalle"],
-     "Erstorientierung in der Notunterkunft, Kleiderkammer und Spielnachmittage."),
+    (
+        "Freundeskreis Bad Cannstatt",
+        "Bad Cannstatt",
+        ["GU Hallschlag", "GU Neckarpark", "GU Burgholzhof"],
+        "Hausaufgabenhilfe, Sprachcafé und Begleitung zu Ämtern in den Unterkünften am Neckar.",
+    ),
+    (
+        "Freundeskreis Feuerbach",
+        "Feuerbach",
+        ["GU Wiener Straße"],
+        "Sport, Fahrradwerkstatt und Kinderbetreuung in der Wiener Straße.",
+    ),
+    (
+        "Freundeskreis Möhringen",
+        "Möhringen",
+        ["GU Sigmaringer Straße"],
+        "Sprachcafé und Nachhilfe, Patenschaften für Familien.",
+    ),
+    (
+        "Freundeskreis Vaihingen",
+        "Vaihingen",
+        ["Notunterkunft Messehalle"],
+        "Erstorientierung in der Notunterkunft, Kleiderkammer und Spielnachmittage.",
+    ),
     ("Freundeskreis Zuffenhausen", "Zuffenhausen", ["GU Kirchtalstraße"], "Begleitung zu Ämtern und Ärzten."),
 ]
 
 ACCOUNTS = [
     # e-mail, name, locale, roles (role, circle name or None), languages
     ("admin@lotse.example", "Aylin Admin", "de", [(Role.ADMIN, None)], [("de", LanguageLevel.NATIVE)]),
-    ("staff@lotse.example", "Sabine Staff", "de", [(Role.STAFF, None)],
-     [("de", LanguageLevel.NATIVE), ("en", LanguageLevel.FLUENT)]),
-    ("coordinator@lotse.example", "Karl Koordinator", "de",
-     [(Role.VOLUNTEER, None), (Role.COORDINATOR, "Freundeskreis Bad Cannstatt")], [("de", LanguageLevel.NATIVE)]),
-    ("moderator@lotse.example", "Mona Moderatorin", "de", [(Role.MODERATOR, None)],
-     [("de", LanguageLevel.NATIVE), ("fr", LanguageLevel.WORKING)]),
-    ("interpreter@lotse.example", "Idris Dolmetscher", "ar", [(Role.VOLUNTEER, None), (Role.INTERPRETER, None)],
-     [("ar", LanguageLevel.NATIVE), ("de", LanguageLevel.FLUENT), ("fa", LanguageLevel.WORKING)]),
-    ("volunteer@lotse.example", "Vera Volunteer", "de", [(Role.VOLUNTEER, None)],
-     [("de", LanguageLevel.NATIVE), ("en", LanguageLevel.FLUENT), ("uk", LanguageLevel.BASIC)]),
-    ("olena@lotse.example", "Olena Kovalenko", "uk", [(Role.VOLUNTEER, None)],
-     [("uk", LanguageLevel.NATIVE), ("ru", LanguageLevel.FLUENT), ("de", LanguageLevel.WORKING)]),
-    ("mehmet@lotse.example", "Mehmet Yılmaz", "tr", [(Role.VOLUNTEER, None)],
-     [("tr", LanguageLevel.NATIVE), ("de", LanguageLevel.FLUENT)]),
+    (
+        "staff@lotse.example",
+        "Sabine Staff",
+        "de",
+        [(Role.STAFF, None)],
+        [("de", LanguageLevel.NATIVE), ("en", LanguageLevel.FLUENT)],
+    ),
+    (
+        "coordinator@lotse.example",
+        "Karl Koordinator",
+        "de",
+        [(Role.VOLUNTEER, None), (Role.COORDINATOR, "Freundeskreis Bad Cannstatt")],
+        [("de", LanguageLevel.NATIVE)],
+    ),
+    (
+        "moderator@lotse.example",
+        "Mona Moderatorin",
+        "de",
+        [(Role.MODERATOR, None)],
+        [("de", LanguageLevel.NATIVE), ("fr", LanguageLevel.WORKING)],
+    ),
+    (
+        "interpreter@lotse.example",
+        "Idris Dolmetscher",
+        "ar",
+        [(Role.VOLUNTEER, None), (Role.INTERPRETER, None)],
+        [("ar", LanguageLevel.NATIVE), ("de", LanguageLevel.FLUENT), ("fa", LanguageLevel.WORKING)],
+    ),
+    (
+        "volunteer@lotse.example",
+        "Vera Volunteer",
+        "de",
+        [(Role.VOLUNTEER, None)],
+        [("de", LanguageLevel.NATIVE), ("en", LanguageLevel.FLUENT), ("uk", LanguageLevel.BASIC)],
+    ),
+    (
+        "olena@lotse.example",
+        "Olena Kovalenko",
+        "uk",
+        [(Role.VOLUNTEER, None)],
+        [("uk", LanguageLevel.NATIVE), ("ru", LanguageLevel.FLUENT), ("de", LanguageLevel.WORKING)],
+    ),
+    (
+        "mehmet@lotse.example",
+        "Mehmet Yılmaz",
+        "tr",
+        [(Role.VOLUNTEER, None)],
+        [("tr", LanguageLevel.NATIVE), ("de", LanguageLevel.FLUENT)],
+    ),
 ]
 
 MEMBERS = [

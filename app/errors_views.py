@@ -62,7 +62,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def handle_csrf_error(error: CSRFError):
         return error_response(
-            400, _("This form has expired or was sent from somewhere else. Please reload the page and try again.")
+            400,
+            _("This form has expired or was sent from somewhere else. Please reload the page and try again."),
         )
 
     @app.errorhandler(429)

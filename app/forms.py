@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
+from wtforms import SelectMultipleField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
 _MARKUP = re.compile(r"[<>]")
@@ -26,8 +28,29 @@ class PlainText:
             raise ValidationError(_l("This field must be a single line of plain text."))
 
 
-class NoControlCharacters:
+_TAG = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
+
+
+class FreeText:
+    """Multi-line text: line breaks are fine, HTML tags and control characters are not."""
+
     def __call__(self, form, field):
         value = field.data or ""
+        if _TAG.search(value):
+            raise ValidationError(_l("Please write plain text without HTML tags."))
         if _CONTROL.search(value):
             raise ValidationError(_l("This text contains characters that are not allowed."))
+
+
+def select_choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms choices; values travel as strings and fields coerce them back."""
+    return [SelectChoice(str(value), label) for value, label in pairs]
+
+
+class MultiSelect(SelectMultipleField):
+    """A multiple choice whose refusal of an unknown choice is worded in Lotse's catalogs."""
+
+    def pre_validate(self, form):
+        known = {str(choice.value) for choice in self.iter_choices()}
+        if any(str(value) not in known for value in self.data or []):
+            raise ValidationError(_l("Please choose from the list."))

@@ -55,11 +55,13 @@ def _flush_outbox(session: Session) -> None:
             log.exception("sending mail to %s failed", message["To"])
 
 
-def _drop_outbox(session: Session) -> None:
+def _drop_outbox(session: Session, transaction=None) -> None:
     if has_app_context():
         g.pop("mail_outbox", None)
 
 
 def init_app(app) -> None:
-    event.listen(Session, "after_commit", _flush_outbox)
-    event.listen(Session, "after_soft_rollback", _drop_outbox)
+    # Listeners live on the Session class, shared by every app in the process: register them once.
+    if not event.contains(Session, "after_commit", _flush_outbox):
+        event.listen(Session, "after_commit", _flush_outbox)
+        event.listen(Session, "after_soft_rollback", _drop_outbox)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, inspect, text
 from werkzeug.serving import make_server
@@ -51,7 +52,7 @@ class _Collector:
         self.messages: list[EmailMessage] = []
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=default_policy)
         with self.lock:
             self.messages.append(message)
@@ -175,7 +176,20 @@ def db(app):
 
 
 class Client(FlaskClient):
-    """A test client that sends the CSRF token the way a browser's form would."""
+    """A test client that sends the CSRF token the way a browser's form would.
+
+    Each request runs in an application context of its own, as in production: the test's context
+    (holding the factories' session) must not leak `g`, the cached locale or the logged-in user into it.
+    """
+
+    def open(self, *args, **kwargs):
+        # End the test's own transaction so the request sees committed data and SQLite isn't locked.
+        _db.session.commit()
+        token = _cv_app.set(None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
 
     def csrf_token(self) -> str:
         page = self.get("/").get_data(as_text=True)

@@ -7,13 +7,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 
+from app.admin import bp
 from app.auth import services
 from app.auth.forms import GrantRoleForm
 from app.auth.models import Role, RoleGrant, User
 from app.auth.policies import can_manage_roles
-from app.admin import bp
 from app.errors import DomainError
 from app.extensions import db
+from app.forms import select_choices
 from app.places.models import Circle
 from app.views import form_status, render, require
 
@@ -47,7 +48,7 @@ def user_detail(user_id: int):
     user = db.get_or_404(User, user_id)
     require(can_manage_roles(current_user))
     form = GrantRoleForm(formdata=None)
-    form.circle.choices = _circle_choices()
+    form.circle.choices = select_choices(_circle_choices())
     return render("admin/user.html", block="roles", user=user, form=form)
 
 
@@ -58,7 +59,7 @@ def grant_role(user_id: int):
     user = db.get_or_404(User, user_id)
     require(can_manage_roles(current_user))
     form = GrantRoleForm()
-    form.circle.choices = _circle_choices()
+    form.circle.choices = select_choices(_circle_choices())
     if form.validate_on_submit():
         role = Role(form.role.data)
         try:

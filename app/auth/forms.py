@@ -8,7 +8,7 @@ from wtforms import BooleanField, EmailField, HiddenField, PasswordField, Select
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, ValidationError
 
 from app.auth.models import LEVEL_LABELS, ROLE_LABELS, LanguageLevel, Role
-from app.forms import PlainText, strip
+from app.forms import PlainText, select_choices, strip
 from app.i18n import is_known_language
 
 PASSWORD_MIN = 10
@@ -35,8 +35,11 @@ def _new_password_field(label=None):
             Length(
                 min=PASSWORD_MIN,
                 max=PASSWORD_MAX,
-                message=_l("The password must have between %(min)d and %(max)d characters.",
-                           min=PASSWORD_MIN, max=PASSWORD_MAX),
+                message=_l(
+                    "The password must have between %(min)d and %(max)d characters.",
+                    min=PASSWORD_MIN,
+                    max=PASSWORD_MAX,
+                ),
             ),
         ],
     )
@@ -130,7 +133,7 @@ class AddLanguageForm(FlaskForm):
     code = SelectField(_l("Language"), validators=[DataRequired(_l("Please choose a language."))])
     level = SelectField(
         _l("Level"),
-        choices=[(level.value, LEVEL_LABELS[level]) for level in LanguageLevel],
+        choices=select_choices((level.value, LEVEL_LABELS[level]) for level in LanguageLevel),
         validators=[DataRequired(_l("Please choose a level."))],
     )
 
@@ -151,7 +154,7 @@ class InviteForm(FlaskForm):
 class GrantRoleForm(FlaskForm):
     role = SelectField(
         _l("Role"),
-        choices=[(role.value, ROLE_LABELS[role]) for role in Role],
+        choices=select_choices((role.value, ROLE_LABELS[role]) for role in Role),
         validators=[DataRequired(_l("Please choose a role."))],
     )
     circle = SelectField(_l("Circle (for coordinators)"), coerce=str, validate_choice=True)

@@ -192,4 +192,3 @@ class Invitation(db.Model):
 
     def is_open(self, now: datetime | None = None) -> bool:
         return self.accepted_at is None and (now or utcnow()) < self.expires_at
-

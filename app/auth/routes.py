@@ -23,6 +23,7 @@ from app.auth.models import ROLE_LABELS, LanguageLevel, Role, UserLanguage
 from app.auth.policies import can_invite, invitable_roles
 from app.errors import DomainError
 from app.extensions import db, limiter
+from app.forms import select_choices
 from app.i18n import current_language, endonym, spoken_language_choices
 from app.places.models import Circle
 from app.views import form_status, render, require, safe_next
@@ -42,7 +43,7 @@ def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = RegisterForm()
-    form.locale.choices = _locale_choices()
+    form.locale.choices = select_choices(_locale_choices())
     if not form.is_submitted():
         form.locale.data = current_language()
     if form.validate_on_submit():
@@ -97,8 +98,11 @@ def forgot_password():
         services.request_password_reset(form.email.data)
         db.session.commit()
         flash(
-            _("If an account exists for %(email)s, we have sent a link to reset the password. "
-              "Please check your inbox.", email=form.email.data),
+            _(
+                "If an account exists for %(email)s, we have sent a link to reset the password. "
+                "Please check your inbox.",
+                email=form.email.data,
+            ),
             "info",
         )
         return redirect(url_for("auth.login"), 303)
@@ -126,7 +130,7 @@ def reset_password(token: str):
 def profile():
     """Name, interface language and the languages a person speaks."""
     form = ProfileForm(obj=current_user)
-    form.locale.choices = _locale_choices()
+    form.locale.choices = select_choices(_locale_choices())
     if form.validate_on_submit():
         current_user.name = form.name.data
         current_user.locale = form.locale.data
@@ -139,10 +143,10 @@ def profile():
 def _render_profile(form=None, language_form=None, status=200):
     if form is None:
         form = ProfileForm(obj=current_user, formdata=None)
-        form.locale.choices = _locale_choices()
+        form.locale.choices = select_choices(_locale_choices())
     if language_form is None:
         language_form = AddLanguageForm(formdata=None)
-    language_form.code.choices = [("", _("Choose a language"))] + spoken_language_choices()
+    language_form.code.choices = select_choices([("", _("Choose a language")), *spoken_language_choices()])
     return render(
         "auth/profile.html",
         block="languages",
@@ -158,7 +162,7 @@ def _render_profile(form=None, language_form=None, status=200):
 def add_language():
     """Add a spoken language with its level."""
     language_form = AddLanguageForm()
-    language_form.code.choices = [("", "")] + spoken_language_choices()
+    language_form.code.choices = select_choices([("", ""), *spoken_language_choices()])
     if language_form.validate_on_submit():
         services.add_language(current_user, language_form.code.data, LanguageLevel(language_form.level.data))
         db.session.commit()
@@ -189,7 +193,7 @@ def change_password():
             form.current_password.errors.append(error.message)
         else:
             db.session.commit()
-            login_user(current_user)  # the session token rotated: keep this device signed in
+            login_user(current_user._get_current_object())  # the token rotated: keep this device signed in
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("auth.profile"), 303)
     return render("auth/change_password.html", form=form, status=form_status(form))
@@ -212,8 +216,8 @@ def invite():
     """Invite someone by e-mail with a role (and circle)."""
     require(can_invite(current_user))
     form = InviteForm()
-    form.role.choices = [(role.value, ROLE_LABELS[role]) for role in invitable_roles(current_user)]
-    form.circle.choices = _invite_circle_choices()
+    form.role.choices = select_choices((role.value, ROLE_LABELS[role]) for role in invitable_roles(current_user))
+    form.circle.choices = select_choices(_invite_circle_choices())
     if not form.is_submitted() and request.args.get("circle"):
         form.circle.data = request.args["circle"]
     if form.validate_on_submit():
@@ -238,13 +242,17 @@ def accept_invitation(token: str):
     if invitation is None:
         return render("auth/invitation_invalid.html", status=410)
     form = AcceptInvitationForm()
-    form.locale.choices = _locale_choices()
+    form.locale.choices = select_choices(_locale_choices())
     if not form.is_submitted():
         form.locale.data = current_language()
     if current_user.is_authenticated:
         # The page asks to log out first; accepting would otherwise mix up two people's accounts.
-        return render("auth/accept_invitation.html", form=form, invitation=invitation,
-                      status=409 if form.is_submitted() else 200)
+        return render(
+            "auth/accept_invitation.html",
+            form=form,
+            invitation=invitation,
+            status=409 if form.is_submitted() else 200,
+        )
     if form.validate_on_submit():
         try:
             user = services.accept_invitation(invitation, form.name.data, form.password.data, form.locale.data)
@@ -255,6 +263,4 @@ def accept_invitation(token: str):
             login_user(user)
             flash(_("Welcome to Lotse, %(name)s!", name=user.name), "success")
             return redirect(url_for("main.index"), 303)
-    return render(
-        "auth/accept_invitation.html", form=form, invitation=invitation, status=form_status(form)
-    )
+    return render("auth/accept_invitation.html", form=form, invitation=invitation, status=form_status(form))

@@ -34,9 +34,7 @@ def register_user(name: str, email: str, password: str, locale: str | None) -> U
     """Create a volunteer account with no circle yet."""
     email = normalize_email(email)
     if find_user_by_email(email) is not None:
-        raise DomainError(
-            _("An account with this e-mail address already exists. Log in or reset your password."), 422
-        )
+        raise DomainError(_("An account with this e-mail address already exists. Log in or reset your password."), 422)
     user = User(name=name.strip(), email=email, password_hash=hash_password(password), locale=locale)
     user.role_grants.append(RoleGrant(role=Role.VOLUNTEER))
     db.session.add(user)
@@ -205,8 +203,11 @@ def accept_invitation(invitation: Invitation, name: str, password: str, locale: 
     user = register_user(name, invitation.email, password, locale)
     if invitation.role is not Role.VOLUNTEER:
         user.role_grants.append(
-            RoleGrant(role=invitation.role, circle_id=invitation.circle_id if invitation.role.scoped else None,
-                      granted_by_id=invitation.invited_by_id)
+            RoleGrant(
+                role=invitation.role,
+                circle_id=invitation.circle_id if invitation.role.scoped else None,
+                granted_by_id=invitation.invited_by_id,
+            )
         )
     if invitation.circle_id is not None:
         add_active_member(invitation.circle, user, by_id=invitation.invited_by_id)

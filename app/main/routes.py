@@ -19,17 +19,17 @@ def index():
     if not current_user.is_authenticated:
         return render("main/landing.html")
     memberships = db.session.scalars(
-        select(CircleMembership)
-        .where(CircleMembership.user_id == current_user.id)
-        .join(Circle)
-        .order_by(Circle.name)
+        select(CircleMembership).where(CircleMembership.user_id == current_user.id).join(Circle).order_by(Circle.name)
     ).all()
     coordinated = current_user.coordinated_circle_ids
     pending_requests = []
     if coordinated:
         pending_requests = db.session.scalars(
             select(CircleMembership)
-            .where(CircleMembership.circle_id.in_(coordinated), CircleMembership.status == MembershipStatus.PENDING)
+            .where(
+                CircleMembership.circle_id.in_(coordinated),
+                CircleMembership.status == MembershipStatus.PENDING,
+            )
             .order_by(CircleMembership.requested_at)
         ).all()
     return render(
@@ -59,6 +59,6 @@ def healthz():
     """Liveness and database reachability for Fly's health check."""
     try:
         db.session.execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001 - any database failure means unhealthy
+    except Exception:
         return jsonify(status="error", database="unreachable"), 503
     return jsonify(status="ok", database="ok")

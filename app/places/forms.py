@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import DateField, EmailField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
-from app.forms import NoControlCharacters, PlainText, strip
+from app.forms import FreeText, MultiSelect, PlainText, select_choices, strip
 from app.places.models import KIND_LABELS, AccommodationKind
 
 
@@ -40,7 +40,7 @@ class AccommodationForm(FlaskForm):
     district = SelectField(_l("District"), coerce=int, validators=[InputRequired(_l("Please choose a district."))])
     kind = SelectField(
         _l("Kind"),
-        choices=[(kind.value, KIND_LABELS[kind]) for kind in AccommodationKind],
+        choices=select_choices((kind.value, KIND_LABELS[kind]) for kind in AccommodationKind),
         validators=[DataRequired(_l("Please choose the kind of accommodation."))],
     )
     planned_places = IntegerField(
@@ -64,14 +64,14 @@ class AccommodationForm(FlaskForm):
 class CircleForm(FlaskForm):
     name = _name_field(_l("Name"))
     district = SelectField(_l("District"), coerce=int, validators=[InputRequired(_l("Please choose a district."))])
-    accommodations = SelectMultipleField(_l("Accommodations served"), coerce=int, validate_choice=True)
+    accommodations = MultiSelect(_l("Accommodations served"), coerce=int)
     description = TextAreaField(
         _l("Description"),
         filters=[strip],
         validators=[
             Optional(),
             Length(max=2000, message=_l("The description can have at most %(max)d characters.", max=2000)),
-            NoControlCharacters(),
+            FreeText(),
         ],
     )
 

@@ -60,9 +60,7 @@ class District(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
 
-    accommodations: Mapped[list[Accommodation]] = relationship(
-        back_populates="district", order_by="Accommodation.name"
-    )
+    accommodations: Mapped[list[Accommodation]] = relationship(back_populates="district", order_by="Accommodation.name")
     circles: Mapped[list[Circle]] = relationship(back_populates="district", order_by="Circle.name")
 
 
@@ -77,9 +75,7 @@ class Accommodation(db.Model):
     address: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     district: Mapped[District] = relationship(back_populates="accommodations")
-    circles: Mapped[list[Circle]] = relationship(
-        secondary="circle_accommodations", back_populates="accommodations"
-    )
+    circles: Mapped[list[Circle]] = relationship(secondary="circle_accommodations", back_populates="accommodations")
 
     @property
     def is_large(self) -> bool:
@@ -109,9 +105,7 @@ class Circle(db.Model):
     accommodations: Mapped[list[Accommodation]] = relationship(
         secondary=circle_accommodations, back_populates="circles", order_by="Accommodation.name"
     )
-    memberships: Mapped[list[CircleMembership]] = relationship(
-        back_populates="circle", cascade="all, delete-orphan"
-    )
+    memberships: Mapped[list[CircleMembership]] = relationship(back_populates="circle", cascade="all, delete-orphan")
 
 
 class CircleMembership(db.Model):

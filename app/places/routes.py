@@ -14,6 +14,7 @@ from app.auth.services import find_user_by_email
 from app.database import local_today
 from app.errors import DomainError
 from app.extensions import db
+from app.forms import select_choices
 from app.places import bp, services
 from app.places.forms import AccommodationForm, AppointCoordinatorForm, CircleForm, DistrictForm, VettingForm
 from app.places.models import (
@@ -41,7 +42,11 @@ def _district_choices() -> list[tuple[int, str]]:
 def district_list():
     """The city's districts with their accommodations, places and circles."""
     places = (
-        select(District.id, func.count(Accommodation.id), func.coalesce(func.sum(Accommodation.planned_places), 0))
+        select(
+            District.id,
+            func.count(Accommodation.id),
+            func.coalesce(func.sum(Accommodation.planned_places), 0),
+        )
         .outerjoin(Accommodation, Accommodation.district_id == District.id)
         .group_by(District.id)
     )
@@ -144,7 +149,7 @@ def accommodation_edit(accommodation_id: int):
 
 def _accommodation_form(accommodation: Accommodation | None):
     form = AccommodationForm(obj=accommodation)
-    form.district.choices = _district_choices()
+    form.district.choices = select_choices(_district_choices())
     if not form.is_submitted():
         if accommodation is not None:
             form.district.data = accommodation.district_id
@@ -166,14 +171,14 @@ def _accommodation_form(accommodation: Accommodation | None):
         flash(_("Accommodation %(name)s saved.", name=accommodation.name), "success")
         if accommodation.is_large:
             flash(
-                _("%(name)s has more than 250 planned places. The city avoids accommodations of this size.",
-                  name=accommodation.name),
+                _(
+                    "%(name)s has more than 250 planned places. The city avoids accommodations of this size.",
+                    name=accommodation.name,
+                ),
                 "warning",
             )
         return redirect(url_for("places.district_detail", district_id=accommodation.district_id), 303)
-    return render(
-        "places/accommodation_form.html", form=form, accommodation=accommodation, status=form_status(form)
-    )
+    return render("places/accommodation_form.html", form=form, accommodation=accommodation, status=form_status(form))
 
 
 # --- circles ---------------------------------------------------------------------------------------------
@@ -271,11 +276,11 @@ def circle_edit(circle_id: int):
 
 def _circle_form(circle: Circle | None):
     form = CircleForm(obj=circle)
-    form.district.choices = _district_choices()
+    form.district.choices = select_choices(_district_choices())
     accommodations = db.session.scalars(
         select(Accommodation).options(selectinload(Accommodation.district)).order_by(Accommodation.name)
     ).all()
-    form.accommodations.choices = [(a.id, f"{a.name} ({a.district.name})") for a in accommodations]
+    form.accommodations.choices = select_choices((a.id, f"{a.name} ({a.district.name})") for a in accommodations)
     if not form.is_submitted():
         if circle is not None:
             form.district.data = circle.district_id
@@ -342,11 +347,16 @@ def circle_decide(circle_id: int, membership_id: int, decision: str):
     services.decide_membership(current_user, membership, approve=decision == "approve")
     db.session.commit()
     if decision == "approve":
-        flash(_("%(name)s is now a member of %(circle)s.", name=membership.user.name, circle=circle.name), "success")
+        flash(
+            _("%(name)s is now a member of %(circle)s.", name=membership.user.name, circle=circle.name),
+            "success",
+        )
     else:
         flash(_("The request of %(name)s was declined.", name=membership.user.name), "info")
-    return _circle_page(circle, block="members") if request.htmx else redirect(
-        url_for("places.circle_detail", circle_id=circle.id), 303
+    return (
+        _circle_page(circle, block="members")
+        if request.htmx
+        else redirect(url_for("places.circle_detail", circle_id=circle.id), 303)
     )
 
 
@@ -416,5 +426,10 @@ def vetting(circle_id: int, user_id: int):
         .order_by(VettingRecord.recorded_at.desc())
     ).all()
     return render(
-        "places/vetting.html", form=form, circle=circle, member=member, history=history, status=form_status(form)
+        "places/vetting.html",
+        form=form,
+        circle=circle,
+        member=member,
+        history=history,
+        status=form_status(form),
     )

@@ -25,9 +25,29 @@ from app.places.models import (
 )
 
 STUTTGART_DISTRICTS = (
-    "Mitte", "Nord", "Ost", "Süd", "West", "Bad Cannstatt", "Birkach", "Botnang", "Degerloch", "Feuerbach",
-    "Hedelfingen", "Möhringen", "Mühlhausen", "Münster", "Obertürkheim", "Plieningen", "Sillenbuch",
-    "Stammheim", "Untertürkheim", "Vaihingen", "Wangen", "Weilimdorf", "Zuffenhausen",
+    "Mitte",
+    "Nord",
+    "Ost",
+    "Süd",
+    "West",
+    "Bad Cannstatt",
+    "Birkach",
+    "Botnang",
+    "Degerloch",
+    "Feuerbach",
+    "Hedelfingen",
+    "Möhringen",
+    "Mühlhausen",
+    "Münster",
+    "Obertürkheim",
+    "Plieningen",
+    "Sillenbuch",
+    "Stammheim",
+    "Untertürkheim",
+    "Vaihingen",
+    "Wangen",
+    "Weilimdorf",
+    "Zuffenhausen",
 )
 
 

@@ -1,0 +1,283 @@
+"""Every route as anonymous visitor and as every role, with the status each must get.
+
+New routes must be added to CASES: test_every_route_is_in_the_matrix fails until they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+
+from app.auth.models import LanguageLevel, Role, UserLanguage
+from app.places.models import CircleMembership, MembershipStatus
+
+ROLES = ("anonymous", "volunteer", "interpreter", "moderator", "coordinator", "staff", "admin")
+LOGIN = 302  # anonymous visitors are sent to the login page
+
+
+def everyone(status: int, anonymous: int | None = None) -> dict[str, int]:
+    return dict.fromkeys(ROLES, status) | ({"anonymous": anonymous} if anonymous is not None else {})
+
+
+def signed_in(status: int = 200) -> dict[str, int]:
+    return everyone(status, anonymous=LOGIN)
+
+
+def only(allowed: dict[str, int]) -> dict[str, int]:
+    return {role: LOGIN if role == "anonymous" else allowed.get(role, 403) for role in ROLES}
+
+
+def staff(status: int = 200) -> dict[str, int]:
+    return only({"staff": status, "admin": status})
+
+
+def circle_managers(status: int = 200) -> dict[str, int]:
+    return only({"coordinator": status, "staff": status, "admin": status})
+
+
+def admin(status: int = 200) -> dict[str, int]:
+    return only({"admin": status})
+
+
+@dataclass
+class Case:
+    endpoint: str
+    method: str
+    url: Callable[[dict], str]
+    expected: dict[str, int]
+    data: Callable[[dict], dict] = field(default=lambda w: {})
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.endpoint}"
+
+
+CASES = [
+    Case("main.index", "GET", lambda w: "/", everyone(200)),
+    Case("main.healthz", "GET", lambda w: "/healthz", everyone(200)),
+    Case("main.set_language", "POST", lambda w: "/language", everyone(303), lambda w: {"locale": "en"}),
+    Case("auth.register", "GET", lambda w: "/register", everyone(302, anonymous=200)),
+    Case("auth.register", "POST", lambda w: "/register", everyone(302, anonymous=422)),
+    Case("auth.login", "GET", lambda w: "/login", everyone(302, anonymous=200)),
+    Case("auth.login", "POST", lambda w: "/login", everyone(302, anonymous=422)),
+    Case("auth.logout", "POST", lambda w: "/logout", signed_in(303)),
+    Case("auth.forgot_password", "GET", lambda w: "/password/forgot", everyone(200)),
+    Case("auth.forgot_password", "POST", lambda w: "/password/forgot", everyone(422)),
+    Case("auth.reset_password", "GET", lambda w: "/password/reset/forged", everyone(410)),
+    Case("auth.reset_password", "POST", lambda w: "/password/reset/forged", everyone(410)),
+    Case("auth.accept_invitation", "GET", lambda w: "/invitations/forged", everyone(410)),
+    Case("auth.accept_invitation", "POST", lambda w: "/invitations/forged", everyone(410)),
+    Case("auth.profile", "GET", lambda w: "/account", signed_in()),
+    Case(
+        "auth.profile",
+        "POST",
+        lambda w: "/account",
+        signed_in(303),
+        lambda w: {"name": "Neu", "locale": "de"},
+    ),
+    Case(
+        "auth.add_language",
+        "POST",
+        lambda w: "/account/languages",
+        signed_in(200),
+        lambda w: {"code": "ar", "level": "fluent"},
+    ),
+    # The language belongs to the volunteer: only they may remove it.
+    Case(
+        "auth.remove_language",
+        "POST",
+        lambda w: f"/account/languages/{w['language'].id}/delete",
+        only({"volunteer": 200}),
+    ),
+    Case("auth.change_password", "GET", lambda w: "/account/password", signed_in()),
+    Case("auth.change_password", "POST", lambda w: "/account/password", signed_in(422)),
+    Case("auth.invite", "GET", lambda w: "/invite", circle_managers()),
+    Case(
+        "auth.invite",
+        "POST",
+        lambda w: "/invite",
+        circle_managers(303),
+        lambda w: {"email": "invited@example.org", "role": "volunteer", "circle": str(w["circle"].id)},
+    ),
+    Case("admin.user_list", "GET", lambda w: "/admin/users", admin()),
+    Case("admin.user_detail", "GET", lambda w: f"/admin/users/{w['volunteer'].id}", admin()),
+    Case(
+        "admin.grant_role",
+        "POST",
+        lambda w: f"/admin/users/{w['volunteer'].id}/roles",
+        admin(303),
+        lambda w: {"role": "moderator", "circle": ""},
+    ),
+    Case(
+        "admin.revoke_role",
+        "POST",
+        lambda w: f"/admin/users/{w['moderator'].id}/roles/{w['moderator'].role_grants[0].id}/revoke",
+        admin(303),
+    ),
+    Case("places.district_list", "GET", lambda w: "/districts", signed_in()),
+    Case("places.district_detail", "GET", lambda w: f"/districts/{w['circle'].district_id}", signed_in()),
+    Case("places.district_new", "GET", lambda w: "/districts/new", staff()),
+    Case(
+        "places.district_new",
+        "POST",
+        lambda w: "/districts/new",
+        staff(303),
+        lambda w: {"name": "Neuer Bezirk"},
+    ),
+    Case("places.district_edit", "GET", lambda w: f"/districts/{w['circle'].district_id}/edit", staff()),
+    Case(
+        "places.district_edit",
+        "POST",
+        lambda w: f"/districts/{w['circle'].district_id}/edit",
+        staff(303),
+        lambda w: {"name": "Umbenannt"},
+    ),
+    Case("places.accommodation_list", "GET", lambda w: "/accommodations", signed_in()),
+    Case("places.accommodation_new", "GET", lambda w: "/accommodations/new", staff()),
+    Case(
+        "places.accommodation_new",
+        "POST",
+        lambda w: "/accommodations/new",
+        staff(303),
+        lambda w: {
+            "name": "GU Neu",
+            "district": str(w["circle"].district_id),
+            "kind": "regular",
+            "planned_places": "80",
+            "address": "",
+        },
+    ),
+    Case("places.accommodation_edit", "GET", lambda w: f"/accommodations/{w['accommodation'].id}/edit", staff()),
+    Case(
+        "places.accommodation_edit",
+        "POST",
+        lambda w: f"/accommodations/{w['accommodation'].id}/edit",
+        staff(303),
+        lambda w: {
+            "name": "GU Alt",
+            "district": str(w["circle"].district_id),
+            "kind": "regular",
+            "planned_places": "90",
+            "address": "",
+        },
+    ),
+    Case("places.circle_list", "GET", lambda w: "/circles", signed_in()),
+    Case("places.circle_detail", "GET", lambda w: f"/circles/{w['circle'].id}", signed_in()),
+    Case("places.circle_new", "GET", lambda w: "/circles/new", staff()),
+    Case(
+        "places.circle_new",
+        "POST",
+        lambda w: "/circles/new",
+        staff(303),
+        lambda w: {"name": "FK Neu", "district": str(w["circle"].district_id)},
+    ),
+    Case("places.circle_edit", "GET", lambda w: f"/circles/{w['circle'].id}/edit", staff()),
+    Case(
+        "places.circle_edit",
+        "POST",
+        lambda w: f"/circles/{w['circle'].id}/edit",
+        staff(303),
+        lambda w: {"name": "FK Umbenannt", "district": str(w["circle"].district_id)},
+    ),
+    # The volunteer is a member already (409); everyone else may ask to join.
+    Case(
+        "places.circle_join",
+        "POST",
+        lambda w: f"/circles/{w['circle'].id}/join",
+        signed_in(303) | {"volunteer": 409, "coordinator": 409},
+    ),
+    Case(
+        "places.circle_leave",
+        "POST",
+        lambda w: f"/circles/{w['circle'].id}/leave",
+        signed_in(409) | {"volunteer": 303, "coordinator": 303},
+    ),
+    Case(
+        "places.circle_decide",
+        "POST",
+        lambda w: f"/circles/{w['circle'].id}/requests/{w['pending'].id}/approve",
+        circle_managers(303),
+    ),
+    Case(
+        "places.circle_appoint",
+        "POST",
+        lambda w: f"/circles/{w['circle'].id}/coordinators",
+        staff(303),
+        lambda w: {"email": w["volunteer"].email},
+    ),
+    Case(
+        "places.circle_unappoint",
+        "POST",
+        lambda w: f"/circles/{w['circle'].id}/coordinators/{w['coordinator'].role_grants[-1].id}/remove",
+        staff(303),
+    ),
+    Case(
+        "places.vetting",
+        "GET",
+        lambda w: f"/circles/{w['circle'].id}/members/{w['volunteer'].id}/vetting",
+        circle_managers(),
+    ),
+    Case(
+        "places.vetting",
+        "POST",
+        lambda w: f"/circles/{w['circle'].id}/members/{w['volunteer'].id}/vetting",
+        circle_managers(303),
+        lambda w: {"seen_on": "2026-01-10", "valid_until": "2029-01-10"},
+    ),
+]
+
+
+@pytest.fixture
+def world(db, make_user, make_circle):
+    circle = make_circle()
+    make_circle()  # a second circle nobody here coordinates
+    people = {
+        "volunteer": make_user(roles=[Role.VOLUNTEER]),
+        "interpreter": make_user(roles=[Role.VOLUNTEER, Role.INTERPRETER]),
+        "moderator": make_user(roles=[Role.MODERATOR]),
+        "coordinator": make_user(roles=[Role.VOLUNTEER, (Role.COORDINATOR, circle)]),
+        "staff": make_user(roles=[Role.STAFF]),
+        "admin": make_user(roles=[Role.ADMIN]),
+    }
+    applicant = make_user(roles=[Role.VOLUNTEER])
+    db.session.add_all(
+        [
+            CircleMembership(circle=circle, user=people["volunteer"], status=MembershipStatus.ACTIVE),
+            CircleMembership(circle=circle, user=people["coordinator"], status=MembershipStatus.ACTIVE),
+            CircleMembership(circle=circle, user=applicant, status=MembershipStatus.PENDING),
+        ]
+    )
+    language = UserLanguage(user=people["volunteer"], code="fa", level=LanguageLevel.NATIVE)
+    db.session.add(language)
+    db.session.commit()
+    return {
+        **people,
+        "circle": circle,
+        "accommodation": circle.accommodations[0],
+        "pending": db.session.query(CircleMembership).filter_by(user_id=applicant.id).one(),
+        "language": language,
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_route_as_role(client, login, world, case, role):
+    if role != "anonymous":
+        login(world[role])
+    url = case.url(world)
+    response = client.get(url) if case.method == "GET" else client.post_form(url, case.data(world))
+    assert response.status_code == case.expected[role], f"{case.id} as {role}: {response.status_code}"
+
+
+def test_every_route_is_in_the_matrix(app):
+    covered = {(case.endpoint, case.method) for case in CASES}
+    routes = {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert routes - covered == set(), "add these routes to CASES"
+    assert covered - routes == set(), "these CASES name routes that do not exist"

@@ -1,0 +1,90 @@
+"""Every shipped language is complete, nothing fuzzy, placeholders kept, compiled catalogs current."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import sys
+
+import pytest
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from app.config import BASE_DIR, LANGUAGES
+
+TRANSLATIONS = BASE_DIR / "translations"
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|</?[a-zA-Z][^>]*>")
+
+
+def _catalog(language: str):
+    with open(TRANSLATIONS / language / "LC_MESSAGES" / "messages.po", "rb") as f:
+        return read_po(f, locale=language)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_catalog_is_complete_and_not_fuzzy(language):
+    catalog = _catalog(language)
+    untranslated, fuzzy = [], []
+    for message in catalog:
+        if not message.id:
+            continue
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if not all(strings):
+            untranslated.append(message.id)
+        if message.fuzzy:
+            fuzzy.append(message.id)
+    assert untranslated == []
+    assert fuzzy == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_translations_keep_placeholders_and_markup(language):
+    broken = []
+    for message in _catalog(language):
+        if not message.id:
+            continue
+        source = message.id[-1] if isinstance(message.id, tuple) else message.id
+        wanted = {p for p in PLACEHOLDER.findall(source) if p != "%(count)s"}
+        for string in message.string if isinstance(message.string, tuple) else (message.string,):
+            if {p for p in PLACEHOLDER.findall(string) if p != "%(count)s"} != wanted:
+                broken.append((source, string))
+    assert broken == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_compiled_catalog_is_current(language):
+    compiled = io.BytesIO()
+    write_mo(compiled, _catalog(language))
+    shipped = (TRANSLATIONS / language / "LC_MESSAGES" / "messages.mo").read_bytes()
+    assert shipped == compiled.getvalue(), f"run: pybabel compile -d translations (language {language})"
+
+
+def test_catalogs_hold_every_string_of_the_code(tmp_path):
+    pot = tmp_path / "messages.pot"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "--no-location",
+            "-o",
+            str(pot),
+            ".",
+        ],
+        cwd=BASE_DIR,
+        check=True,
+        capture_output=True,
+    )
+    with open(pot, "rb") as f:
+        extracted = {m.id for m in read_po(f) if m.id}
+    for language in LANGUAGES:
+        known = {m.id for m in _catalog(language) if m.id}
+        assert extracted - known == set(), f"run scripts/translations update; missing in {language}"
