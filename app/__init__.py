@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import mail
 from app.config import load_config
-from app.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate, talisman
+from app.extensions import babel, compress, csrf, db, htmx, limiter, login_manager, migrate, talisman
 
 CONTENT_SECURITY_POLICY = {
     "default-src": "'self'",
@@ -83,6 +83,23 @@ def _reject_unreadable_input() -> None:
         )
 
 
+def _read_static_file_whole(response):
+    """Hand Flask-Compress the bytes of a static file, and close the file.
+
+    Flask-Compress replaces a streamed body with its compressed copy without closing the file it read.
+    Static files are small; reading them here keeps file handles from leaking.
+    """
+    if response.direct_passthrough and response.status_code == 200:
+        body = response.response
+        try:
+            data = b"".join(body)
+        finally:
+            body.close()
+        response.direct_passthrough = False
+        response.set_data(data)
+    return response
+
+
 def _init_extensions(app: Flask) -> None:
     from app.config import BASE_DIR
     from app.i18n import select_locale
@@ -96,6 +113,9 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     htmx.init_app(app)
+    compress.init_app(app)
+    # Registered after Flask-Compress, so it runs before it (after_request runs in reverse order).
+    app.after_request(_read_static_file_whole)
     mail.init_app(app)
     talisman.init_app(
         app,

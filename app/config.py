@@ -81,4 +81,17 @@ def load_config() -> dict:
         "FORCE_HTTPS": _bool(os.environ.get("FORCE_HTTPS"), default=production),
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "COMPRESS_ALGORITHM": ["br", "gzip"],
+        "COMPRESS_MIMETYPES": [
+            "text/html",
+            "text/css",
+            "text/plain",
+            "text/javascript",
+            "application/javascript",
+            "application/json",
+            "image/svg+xml",
+            "application/manifest+json",
+        ],
+        # Versioned static files (?v=<hash>) never change: browsers may keep them for a year.
+        "SEND_FILE_MAX_AGE_DEFAULT": 365 * 24 * 3600,
     }

@@ -1,0 +1,51 @@
+"""The first page a visitor loads stays under 60 kB transferred, compressed, with everything it pulls in."""
+
+from __future__ import annotations
+
+import gzip
+import re
+
+import brotli
+
+BUDGET = 60 * 1024
+HEADERS = {"Accept-Encoding": "br, gzip", "Accept-Language": "de"}
+
+
+def _fetch(client, url: str) -> tuple[int, bytes]:
+    """Bytes on the wire and the decoded body."""
+    response = client.get(url, headers=HEADERS)
+    try:
+        assert response.status_code == 200, url
+        raw = response.get_data()
+        encoding = response.headers.get("Content-Encoding")
+    finally:
+        response.close()
+    body = brotli.decompress(raw) if encoding == "br" else gzip.decompress(raw) if encoding == "gzip" else raw
+    return len(raw), body
+
+
+def _assets(page: str) -> list[str]:
+    urls = set(re.findall(r'<(?:link|script)[^>]+(?:href|src)="(/static/[^"]+)"', page))
+    urls |= {m.split("#")[0] for m in re.findall(r'<use href="(/static/[^"]+)"', page)}
+    return sorted(urls)
+
+
+def test_first_page_is_within_budget(client):
+    size, body = _fetch(client, "/")
+    page = body.decode()
+    sizes = {"/": size}
+    for url in _assets(page):
+        sizes[url] = _fetch(client, url)[0]
+    total = sum(sizes.values())
+    print(f"first page: {total} bytes transferred: {sizes}")
+    assert any("htmx" in url for url in sizes)
+    assert sizes["/"] < len(body), "the page was not sent compressed"
+    assert total <= BUDGET, sizes
+
+
+def test_versioned_static_files_are_cached_long(client):
+    _, body = _fetch(client, "/")
+    css = re.search(r'href="(/static/css/app\.css\?v=\w+)"', body.decode()).group(1)
+    response = client.get(css)
+    response.close()
+    assert "max-age=31536000" in response.headers["Cache-Control"]
