@@ -91,7 +91,11 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     role_grants: Mapped[list[RoleGrant]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin", foreign_keys="RoleGrant.user_id"
+        back_populates="user",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        foreign_keys="RoleGrant.user_id",
+        order_by="RoleGrant.id",
     )
     languages: Mapped[list[UserLanguage]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="UserLanguage.code"
