@@ -147,16 +147,18 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     # Importing the route modules attaches their views to the blueprints.
-    for domain in ("main", "auth", "places", "admin"):
+    for domain in ("main", "auth", "places", "admin", "shifts"):
         importlib.import_module(f"app.{domain}.routes")
     from app.admin import bp as admin_bp
     from app.auth import bp as auth_bp
     from app.main import bp as main_bp
     from app.places import bp as places_bp
+    from app.shifts import bp as shifts_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(places_bp)
+    app.register_blueprint(shifts_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
 
 
@@ -168,11 +170,13 @@ def _register_request_hooks(app: Flask) -> None:
         from flask_login import current_user
 
         from app.auth.policies import can_invite, can_manage_roles
+        from app.shifts.policies import can_manage_activities
 
         signed_in = current_user.is_authenticated
         return {
             "nav_can_invite": signed_in and can_invite(current_user),
             "nav_can_admin": signed_in and can_manage_roles(current_user),
+            "nav_is_staff": signed_in and can_manage_activities(current_user),
         }
 
     @app.context_processor

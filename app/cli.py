@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import func, select
 
 from app.auth.models import Role, RoleGrant, User
@@ -23,6 +23,24 @@ def register_cli(app: Flask) -> None:
         added = seed_districts()
         db.session.commit()
         click.echo(f"{added} districts added.")
+
+    @app.cli.command("seed-activities")
+    def seed_activities_command():
+        """Add the usual activity types (homework help, language café ...) that are missing."""
+        from app.shifts.services import seed_activity_types
+
+        added = seed_activity_types()
+        db.session.commit()
+        click.echo(f"{added} activity types added.")
+
+    @app.cli.command("send-reminders")
+    def send_reminders_command():
+        """Mail reminders for shifts in the next 24 hours; safe to run often and on several machines."""
+        from app.shifts.services import send_reminders
+
+        with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+            sent = send_reminders()
+        click.echo(f"{sent} reminders sent.")
 
     @app.cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")

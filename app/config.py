@@ -61,6 +61,8 @@ def load_config() -> dict:
         "REMEMBER_COOKIE_SECURE": _bool(os.environ.get("SESSION_COOKIE_SECURE"), default=env != "development"),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "SERVER_NAME": os.environ.get("SERVER_NAME") or None,
+        # Links in mails sent from commands (reminders), where no request tells the address.
+        "BASE_URL": os.environ.get("LOTSE_BASE_URL", "http://127.0.0.1:5000"),
         "BABEL_DEFAULT_LOCALE": "de",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",
         "BABEL_TRANSLATION_DIRECTORIES": str(BASE_DIR / "translations"),

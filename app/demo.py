@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from app.auth.models import LanguageLevel, Role, RoleGrant, User, UserLanguage
+from app.database import utcnow
 from app.extensions import db
 from app.passwords import hash_password
 from app.places.models import (
@@ -175,4 +176,130 @@ def seed_demo(password: str) -> None:
                 recorded_by=users["coordinator@lotse.example"],
             )
         )
+    db.session.flush()
+    seed_demo_shifts()
+
+
+DEMO_SHIFTS = [
+    # circle, title, activity (German name), accommodation, weekday(s), start, end, capacity, extras
+    (
+        "Freundeskreis Bad Cannstatt",
+        "Hausaufgabenhilfe Grundschule",
+        "Hausaufgabenhilfe",
+        "GU Hallschlag",
+        [1, 3],
+        "16:00",
+        "18:00",
+        4,
+        {"requires_vetting": True},
+    ),
+    (
+        "Freundeskreis Bad Cannstatt",
+        "Sprachcafé am Neckar",
+        "Sprachcafé",
+        "GU Neckarpark",
+        [4],
+        "17:00",
+        "19:00",
+        6,
+        {"open_to_all": True},
+    ),
+    (
+        "Freundeskreis Bad Cannstatt",
+        "Spielenachmittag für Kinder",
+        "Kinderbetreuung",
+        "GU Burgholzhof",
+        [2],
+        "15:00",
+        "17:00",
+        3,
+        {"requires_vetting": True},
+    ),
+    (
+        "Freundeskreis Feuerbach",
+        "Fahrradwerkstatt",
+        "Fahrradwerkstatt",
+        "GU Wiener Straße",
+        [5],
+        "10:00",
+        "13:00",
+        3,
+        {"open_to_all": True},
+    ),
+    (
+        "Freundeskreis Möhringen",
+        "Fußball auf dem Bolzplatz",
+        "Sport",
+        "GU Sigmaringer Straße",
+        [2],
+        "16:30",
+        "18:00",
+        2,
+        {"open_to_all": True},
+    ),
+]
+
+
+def seed_demo_shifts(weeks: int = 4) -> None:
+    """Weekly series for the coming weeks, some sign-ups and a full shift with a waitlist."""
+    from datetime import time as clock
+
+    from app.shifts.models import ActivityType, Shift, Signup, SignupStatus
+    from app.shifts.services import ShiftDetails, create_series, seed_activity_types
+
+    seed_activity_types()
+    if db.session.scalar(select(Shift.id).limit(1)) is not None:
+        return
+    activities = {a.name: a for a in db.session.scalars(select(ActivityType))}
+    circles = {c.name: c for c in db.session.scalars(select(Circle))}
+    accommodations = {a.name: a for a in db.session.scalars(select(Accommodation))}
+    users = {u.email: u for u in db.session.scalars(select(User))}
+    coordinator = users["coordinator@lotse.example"]
+    today = date.today()
+    for circle, title, activity, place, weekdays, start, end, capacity, extras in DEMO_SHIFTS:
+        details = ShiftDetails(
+            title=title,
+            activity_type=activities[activity],
+            accommodation_id=accommodations[place].id,
+            place_text="",
+            start=clock.fromisoformat(start),
+            end=clock.fromisoformat(end),
+            capacity=capacity,
+            description="Bitte 10 Minuten vorher da sein. Ansprechpartner vor Ort: Hausmeister.",
+            **extras,
+        )
+        create_series(
+            coordinator,
+            circles[circle],
+            details,
+            first=today + timedelta(days=1),
+            until=today + timedelta(weeks=weeks),
+            weekdays=weekdays,
+            interval=1,
+        )
+    accompaniment = ShiftDetails(
+        title="Begleitung zur Ausländerbehörde",
+        activity_type=activities["Begleitung zu Behörden"],
+        accommodation_id=None,
+        place_text="Eberhardstraße 39, 70173 Stuttgart",
+        start=clock(9, 0),
+        end=clock(11, 30),
+        capacity=1,
+        required_language="ar",
+    )
+    from app.shifts.services import create_shift
+
+    create_shift(coordinator, circles["Freundeskreis Bad Cannstatt"], today + timedelta(days=3), accompaniment)
+    db.session.flush()
+    volunteer, interpreter = users["volunteer@lotse.example"], users["interpreter@lotse.example"]
+    shifts = db.session.scalars(select(Shift).order_by(Shift.starts_at)).all()
+    cafe = [s for s in shifts if s.title == "Sprachcafé am Neckar"]
+    homework = [s for s in shifts if s.title == "Hausaufgabenhilfe Grundschule"]
+    now = utcnow()
+    for shift in cafe[:2]:
+        db.session.add(Signup(shift=shift, user=volunteer, status=SignupStatus.CONFIRMED, confirmed_at=now))
+    if homework:
+        db.session.add(Signup(shift=homework[0], user=volunteer, status=SignupStatus.CONFIRMED, confirmed_at=now))
+    accompaniment_shift = next(s for s in shifts if s.title == "Begleitung zur Ausländerbehörde")
+    db.session.add(Signup(shift=accompaniment_shift, user=interpreter, status=SignupStatus.CONFIRMED, confirmed_at=now))
     db.session.flush()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectMultipleField
+from wtforms import SelectMultipleField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
@@ -54,3 +54,13 @@ class MultiSelect(SelectMultipleField):
         known = {str(choice.value) for choice in self.iter_choices()}
         if any(str(value) not in known for value in self.data or []):
             raise ValidationError(_l("Please choose from the list."))
+
+
+class ClockTimeField(TimeField):
+    """A time of day (16:00); an unreadable one is refused in Lotse's words."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(_l("Please enter a time, e.g. 16:00."))

@@ -15,8 +15,11 @@ from sqlalchemy.orm import Session
 log = logging.getLogger(__name__)
 
 
-def queue_mail(to: str, subject: str, template: str, locale: str | None = None, **context) -> None:
-    """Render a mail in the recipient's language and hold it until the transaction commits."""
+def queue_mail(to: str, subject: str, template: str, locale: str | None = None, attachments=(), **context) -> None:
+    """Render a mail in the recipient's language and hold it until the transaction commits.
+
+    `attachments` holds (filename, bytes, mimetype) triples.
+    """
     with force_locale(locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
         body = render_template(template, **context)
         subject_text = str(subject)
@@ -26,6 +29,9 @@ def queue_mail(to: str, subject: str, template: str, locale: str | None = None, 
     message["Subject"] = subject_text
     message["Message-ID"] = make_msgid(domain="lotse")
     message.set_content(body)
+    for filename, content, mimetype in attachments:
+        maintype, subtype = mimetype.split("/", 1)
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     g.setdefault("mail_outbox", []).append(message)
 
 

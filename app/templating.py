@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
+from babel import dates
 from flask import Flask, current_app, url_for
-from flask_babel import format_date, format_datetime, format_decimal
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_timezone
 
 
 @lru_cache(maxsize=128)
@@ -21,7 +23,22 @@ def asset_url(filename: str) -> str:
     return url_for("static", filename=filename, v=_file_version(str(path)))
 
 
+def shift_when(start: datetime, end: datetime) -> str:
+    """Day and time span in the user's language and Europe/Berlin, e.g. "Di., 24. Nov. · 16:00–18:00"."""
+    tz, locale = get_timezone(), get_locale()
+    local_start, local_end = start.astimezone(tz), end.astimezone(tz)
+    if local_start.date() != local_end.date():
+        first = dates.format_skeleton("MMMEd", local_start, tzinfo=tz, locale=locale)
+        last = dates.format_skeleton("MMMEd", local_end, tzinfo=tz, locale=locale)
+        start_time = dates.format_time(local_start, "short", tzinfo=tz, locale=locale)
+        end_time = dates.format_time(local_end, "short", tzinfo=tz, locale=locale)
+        return f"{first} {start_time} – {last} {end_time}"
+    day = dates.format_skeleton("MMMEd", local_start, tzinfo=tz, locale=locale)
+    return f"{day} · {dates.format_interval(local_start, local_end, 'Hm', tzinfo=tz, locale=locale)}"
+
+
 def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters["when"] = shift_when
     app.jinja_env.globals["asset_url"] = asset_url
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""

@@ -322,3 +322,61 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 360, "height": 740}, "locale": "de-DE"}
+
+
+# --- shifts ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def activity(db):
+    from sqlalchemy import select
+
+    from app.shifts.models import ActivityType
+    from app.shifts.services import seed_activity_types
+
+    seed_activity_types()
+    db.session.commit()
+    return db.session.scalar(select(ActivityType).where(ActivityType.name == "Hausaufgabenhilfe"))
+
+
+@pytest.fixture
+def make_shift(db, activity, make_user):
+    """A shift starting `starts_in` from now (UTC), `hours` long; extra keyword arguments set columns."""
+    from datetime import timedelta
+
+    from app.database import utcnow
+    from app.shifts.models import Shift
+
+    def make(
+        circle, starts_in=timedelta(days=2), hours=2, capacity=2, title="Hausaufgaben", activity_type=None, **kw
+    ) -> Shift:
+        start = (utcnow() + starts_in).replace(second=0, microsecond=0)
+        shift = Shift(
+            circle=circle,
+            title=title,
+            activity_type=activity_type or activity,
+            accommodation=circle.accommodations[0] if circle.accommodations else None,
+            starts_at=start,
+            ends_at=start + timedelta(hours=hours),
+            capacity=capacity,
+            **kw,
+        )
+        db.session.add(shift)
+        db.session.commit()
+        return shift
+
+    return make
+
+
+@pytest.fixture
+def make_member(db, make_user):
+    """A volunteer who is an active member of the circle."""
+    from app.places.models import CircleMembership, MembershipStatus
+
+    def make(circle, **kw):
+        user = make_user(**kw)
+        db.session.add(CircleMembership(circle=circle, user=user, status=MembershipStatus.ACTIVE))
+        db.session.commit()
+        return user
+
+    return make

@@ -10,6 +10,7 @@ import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 from urllib.parse import urlencode
@@ -22,6 +23,7 @@ from babel.support import Translations
 from app.auth.models import Role
 from app.config import BASE_DIR
 from app.places.models import CircleMembership, MembershipStatus
+from app.shifts.models import Signup, SignupStatus
 
 LONG = "x" * 5000
 SCRIPT = "<script>alert(1)</script>"
@@ -186,6 +188,81 @@ FORMS = [
         },
     ),
     Form(
+        "shift",
+        lambda w: f"/circles/{w['circle'].id}/shifts/new",
+        "coordinator",
+        lambda w: {
+            "title": "Sprachcafé",
+            "activity_type": str(w["shift"].activity_type_id),
+            "accommodation": str(w["circle"].accommodations[0].id),
+            "day": w["next_week"],
+            "start": "16:00",
+            "end": "18:00",
+            "capacity": "4",
+            "required_language": "",
+            "repeat": "none",
+        },
+        {
+            "title": TEXT,
+            "capacity": ("empty", "type=many", "type=0", "type=9999"),
+            "day": ("empty", "long", "script", "encoding", "type=31.02.2026"),
+            "start": ("empty", "type=25:00"),
+            "place_text": ("long", "script", "encoding"),
+            "description": ("long", "script", "encoding"),
+            "activity_type": ("empty", "type=abc"),
+            "required_language": ("type=xx", "script"),
+            "signup_opens_hours": ("type=-1", "type=soon"),
+            "repeat": ("type=daily",),
+        },
+    ),
+    Form(
+        "series",
+        lambda w: f"/circles/{w['circle'].id}/shifts/new",
+        "coordinator",
+        lambda w: {
+            "title": "Sprachcafé",
+            "activity_type": str(w["shift"].activity_type_id),
+            "accommodation": str(w["circle"].accommodations[0].id),
+            "day": w["next_week"],
+            "start": "16:00",
+            "end": "18:00",
+            "capacity": "4",
+            "required_language": "",
+            "repeat": "1",
+            "weekdays": "1",
+            "until": w["next_month"],
+        },
+        {"weekdays": ("empty", "type=9"), "until": ("empty", "type=bald"), "skip": ("long", "script", "type=Ostern")},
+    ),
+    Form(
+        "cancel-shift",
+        lambda w: f"/shifts/{w['shift'].id}/cancel",
+        "coordinator",
+        lambda w: {"reason": "Krank"},
+        {"reason": TEXT, "scope": ("type=all",)},
+    ),
+    Form(
+        "message",
+        lambda w: f"/shifts/{w['shift'].id}/message",
+        "coordinator",
+        lambda w: {"subject": "Hallo", "text": "Bis bald"},
+        {"subject": TEXT, "text": TEXT},
+    ),
+    Form(
+        "attendance",
+        lambda w: f"/shifts/{w['past_shift'].id}/attendance",
+        "coordinator",
+        lambda w: {f"attendance-{w['past_signup_id']}": "attended", f"hours-{w['past_signup_id']}": "2"},
+        {"__attendance__": ("type=maybe", "type=many", "empty")},
+    ),
+    Form(
+        "activity",
+        lambda w: "/activities/new",
+        "staff",
+        lambda w: {"name_de": "Nähcafé"},
+        {"name_de": TEXT, "name_ar": ("long", "script", "encoding")},
+    ),
+    Form(
         "language",
         lambda w: "/language",
         None,
@@ -196,7 +273,7 @@ FORMS = [
 
 
 @pytest.fixture
-def world(app, db, make_user, make_circle):
+def world(app, db, make_user, make_circle, make_shift):
     from app.auth import services
 
     circle = make_circle()
@@ -213,7 +290,22 @@ def world(app, db, make_user, make_circle):
         invitation_token = "invitation-token-for-tests"
         invitation.token_hash = invitation.hash_token(invitation_token)
     db.session.commit()
-    return {**people, "circle": circle, "reset_token": reset_token, "invitation_token": invitation_token}
+    shift = make_shift(circle)
+    past_shift = make_shift(circle, starts_in=timedelta(hours=-5), hours=2)
+    past_signup = Signup(shift_id=past_shift.id, user_id=people["volunteer"].id, status=SignupStatus.CONFIRMED)
+    db.session.add(past_signup)
+    db.session.commit()
+    return {
+        **people,
+        "circle": circle,
+        "reset_token": reset_token,
+        "invitation_token": invitation_token,
+        "shift": shift,
+        "past_shift": past_shift,
+        "past_signup_id": past_signup.id,
+        "next_week": (date.today() + timedelta(days=7)).isoformat(),
+        "next_month": (date.today() + timedelta(days=35)).isoformat(),
+    }
 
 
 @cache
@@ -254,6 +346,8 @@ def test_bad_input_gets_translated_4xx(client, login, world, db, form, field, ki
     if form.role:
         login(world[form.role])
     data = form.data(world)
+    if field == "__attendance__":  # the attendance form names its fields after each sign-up
+        field = f"attendance-{world['past_signup_id']}" if kind != "type=many" else f"hours-{world['past_signup_id']}"
     data[field] = _broken(kind)
     data["csrf_token"] = client.csrf_token()
     body = urlencode([(k, v if isinstance(v, bytes) else str(v).encode()) for k, v in data.items()], encoding="utf-8")

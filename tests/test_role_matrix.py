@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 import pytest
 
 from app.auth.models import LanguageLevel, Role, UserLanguage
 from app.places.models import CircleMembership, MembershipStatus
+from app.shifts.models import CalendarFeed, Signup, SignupStatus
 
 ROLES = ("anonymous", "volunteer", "interpreter", "moderator", "coordinator", "staff", "admin")
 LOGIN = 302  # anonymous visitors are sent to the login page
@@ -39,6 +41,22 @@ def circle_managers(status: int = 200) -> dict[str, int]:
 
 def admin(status: int = 200) -> dict[str, int]:
     return only({"admin": status})
+
+
+def shift_form(world: dict) -> dict:
+    day = (date.today() + timedelta(days=10)).isoformat()
+    return {
+        "title": "Neu",
+        "activity_type": str(world["shift"].activity_type_id),
+        "accommodation": str(world["accommodation"].id),
+        "day": day,
+        "start": "10:00",
+        "end": "12:00",
+        "capacity": "3",
+        "required_language": "",
+        "repeat": "none",
+        "scope": "this",
+    }
 
 
 def coordinator_grant(world: dict):
@@ -230,11 +248,74 @@ CASES = [
         circle_managers(303),
         lambda w: {"seen_on": "2026-01-10", "valid_until": "2029-01-10"},
     ),
+    Case("shifts.open_shifts", "GET", lambda w: "/shifts", signed_in()),
+    Case("shifts.my_shifts", "GET", lambda w: "/shifts/mine", signed_in()),
+    # A shift for the circle's members: others don't see it; staff see it but can't sign up (409).
+    Case(
+        "shifts.detail",
+        "GET",
+        lambda w: f"/shifts/{w['shift'].id}",
+        only({"volunteer": 200, "coordinator": 200, "staff": 200, "admin": 200}),
+    ),
+    Case(
+        "shifts.sign_up",
+        "POST",
+        lambda w: f"/shifts/{w['shift'].id}/signup",
+        only({"volunteer": 303, "coordinator": 303, "staff": 409, "admin": 409}),
+    ),
+    Case(
+        "shifts.withdraw",
+        "POST",
+        lambda w: f"/shifts/{w['shift'].id}/withdraw",
+        only({"volunteer": 409, "coordinator": 409, "staff": 409, "admin": 409}),
+    ),
+    Case("shifts.new", "GET", lambda w: f"/circles/{w['circle'].id}/shifts/new", circle_managers()),
+    Case("shifts.new", "POST", lambda w: f"/circles/{w['circle'].id}/shifts/new", circle_managers(303), shift_form),
+    Case("shifts.edit", "GET", lambda w: f"/shifts/{w['shift'].id}/edit", circle_managers()),
+    Case("shifts.edit", "POST", lambda w: f"/shifts/{w['shift'].id}/edit", circle_managers(303), shift_form),
+    Case(
+        "shifts.cancel",
+        "POST",
+        lambda w: f"/shifts/{w['shift'].id}/cancel",
+        circle_managers(303),
+        lambda w: {"reason": "Krank"},
+    ),
+    Case(
+        "shifts.message",
+        "POST",
+        lambda w: f"/shifts/{w['shift'].id}/message",
+        circle_managers(303),
+        lambda w: {"subject": "Hallo", "text": "Bis bald"},
+    ),
+    Case(
+        "shifts.attendance",
+        "POST",
+        lambda w: f"/shifts/{w['past_shift'].id}/attendance",
+        circle_managers(303),
+        lambda w: {f"attendance-{w['past_signup'].id}": "attended"},
+    ),
+    Case("shifts.circle_shifts", "GET", lambda w: f"/circles/{w['circle'].id}/shifts", circle_managers()),
+    Case("shifts.calendar", "GET", lambda w: "/shifts/calendar", signed_in()),
+    Case("shifts.calendar_renew", "POST", lambda w: "/shifts/calendar", signed_in(303)),
+    Case("shifts.calendar_revoke", "POST", lambda w: "/shifts/calendar/revoke", signed_in(303)),
+    # The feed is reached by its secret address alone: calendar apps can't log in.
+    Case("shifts.feed", "GET", lambda w: f"/calendar/{w['feed'].token}.ics", everyone(200)),
+    Case("shifts.activities", "GET", lambda w: "/activities", staff()),
+    Case("shifts.activity_new", "GET", lambda w: "/activities/new", staff()),
+    Case("shifts.activity_new", "POST", lambda w: "/activities/new", staff(303), lambda w: {"name_de": "Nähcafé"}),
+    Case("shifts.activity_edit", "GET", lambda w: f"/activities/{w['shift'].activity_type_id}/edit", staff()),
+    Case(
+        "shifts.activity_edit",
+        "POST",
+        lambda w: f"/activities/{w['shift'].activity_type_id}/edit",
+        staff(303),
+        lambda w: {"name_de": "Lernhilfe"},
+    ),
 ]
 
 
 @pytest.fixture
-def world(db, make_user, make_circle):
+def world(db, make_user, make_circle, make_shift):
     circle = make_circle()
     make_circle()  # a second circle nobody here coordinates
     people = {
@@ -256,8 +337,19 @@ def world(db, make_user, make_circle):
     language = UserLanguage(user=people["volunteer"], code="fa", level=LanguageLevel.NATIVE)
     db.session.add(language)
     db.session.commit()
+    shift = make_shift(circle)
+    past_shift = make_shift(circle, starts_in=timedelta(hours=-5), hours=2)
+    volunteer_id = people["volunteer"].id
+    past_signup = Signup(shift_id=past_shift.id, user_id=volunteer_id, status=SignupStatus.CONFIRMED)
+    feed = CalendarFeed(user_id=volunteer_id)
+    db.session.add_all([past_signup, feed])
+    db.session.commit()
     return {
         **people,
+        "shift": shift,
+        "past_shift": past_shift,
+        "past_signup": past_signup,
+        "feed": feed,
         "circle": circle,
         "accommodation": circle.accommodations[0],
         "pending": db.session.query(CircleMembership).filter_by(user_id=applicant.id).one(),

@@ -7,9 +7,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select, text
 
+from app.database import utcnow
 from app.extensions import csrf, db
 from app.main import bp
 from app.places.models import Circle, CircleMembership, MembershipStatus
+from app.shifts.models import Shift, ShiftStatus, Signup, SignupStatus
 from app.views import render, safe_next
 
 
@@ -32,8 +34,17 @@ def index():
             )
             .order_by(CircleMembership.requested_at)
         ).all()
+    next_shifts = db.session.scalars(
+        select(Signup)
+        .join(Shift, Shift.id == Signup.shift_id)
+        .where(Signup.user_id == current_user.id, Signup.status == SignupStatus.CONFIRMED)
+        .where(Shift.status == ShiftStatus.SCHEDULED, Shift.ends_at > utcnow())
+        .order_by(Shift.starts_at)
+        .limit(3)
+    ).all()
     return render(
         "main/dashboard.html",
+        next_shifts=next_shifts,
         memberships=memberships,
         pending_requests=pending_requests,
         can_manage_places=current_user.is_staff,

@@ -1,0 +1,224 @@
+"""Shifts of the circles, recurring series, sign-ups with waitlist, attendance and calendar feeds."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Enum, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.auth.models import User
+from app.database import UTCDateTime, utcnow
+from app.errors import DomainError
+from app.extensions import db
+from app.places.models import Accommodation, Circle
+
+# Cancelling less than this long before the start is a late cancellation.
+LATE_CANCELLATION = timedelta(hours=24)
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    return Enum(cls, name=name, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+
+
+class ShiftStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class SignupStatus(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+
+class Attendance(enum.StrEnum):
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+
+    @property
+    def label(self) -> str:
+        return str(ATTENDANCE_LABELS[self])
+
+
+ATTENDANCE_LABELS = {Attendance.ATTENDED: _l("Attended"), Attendance.NO_SHOW: _l("Did not come")}
+
+
+class ActivityType(db.Model):
+    """A kind of volunteer work (homework help, language café ...), named in every language."""
+
+    __tablename__ = "activity_types"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)  # German, the default language
+    names: Mapped[list[ActivityTypeName]] = relationship(
+        back_populates="activity_type", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    def label(self, locale: str | None = None) -> str:
+        """The name in the given (or current) language, German when it has none."""
+        locale = locale or str(get_locale() or "de")
+        for entry in self.names:
+            if entry.locale == locale and entry.name:
+                return entry.name
+        return self.name
+
+
+class ActivityTypeName(db.Model):
+    __tablename__ = "activity_type_names"
+    __table_args__ = (UniqueConstraint("activity_type_id", "locale"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_type_id: Mapped[int] = mapped_column(ForeignKey("activity_types.id", ondelete="CASCADE"))
+    locale: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(80))
+
+    activity_type: Mapped[ActivityType] = relationship(back_populates="names")
+
+
+class ShiftSeries(db.Model):
+    """The rule a set of recurring shifts was made from (RFC 5545, in Europe/Berlin wall-clock time)."""
+
+    __tablename__ = "shift_series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    circle_id: Mapped[int] = mapped_column(ForeignKey("circles.id", ondelete="CASCADE"), index=True)
+    rrule: Mapped[str] = mapped_column(String(300))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    circle: Mapped[Circle] = relationship()
+    shifts: Mapped[list[Shift]] = relationship(back_populates="series", order_by="Shift.starts_at")
+
+
+class Shift(db.Model):
+    __tablename__ = "shifts"
+    __table_args__ = (Index("ix_shifts_starts_at_status", "starts_at", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    circle_id: Mapped[int] = mapped_column(ForeignKey("circles.id", ondelete="CASCADE"), index=True)
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("shift_series.id", ondelete="SET NULL"), index=True)
+    title: Mapped[str] = mapped_column(String(120))
+    activity_type_id: Mapped[int] = mapped_column(ForeignKey("activity_types.id"))
+    accommodation_id: Mapped[int | None] = mapped_column(ForeignKey("accommodations.id", ondelete="SET NULL"))
+    place_text: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    capacity: Mapped[int]
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    required_language: Mapped[str | None] = mapped_column(String(12))
+    requires_vetting: Mapped[bool] = mapped_column(default=False, server_default="0")
+    # Open to volunteers of every circle, not only the circle's own members.
+    open_to_all: Mapped[bool] = mapped_column(default=False, server_default="0")
+    signup_opens_hours: Mapped[int | None]
+    status: Mapped[ShiftStatus] = mapped_column(_enum(ShiftStatus, "shift_status"), default=ShiftStatus.SCHEDULED)
+    cancel_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    # Bumped by every change to sign-ups: the row everyone who signs up must lock first.
+    version: Mapped[int] = mapped_column(default=0, server_default="0")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    circle: Mapped[Circle] = relationship()
+    series: Mapped[ShiftSeries | None] = relationship(back_populates="shifts")
+    activity_type: Mapped[ActivityType] = relationship(lazy="joined")
+    accommodation: Mapped[Accommodation | None] = relationship()
+    signups: Mapped[list[Signup]] = relationship(back_populates="shift", cascade="all, delete-orphan")
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status is ShiftStatus.CANCELLED
+
+    @property
+    def place(self) -> str:
+        """Where to go: the accommodation with its address, or the free text."""
+        if self.accommodation is not None:
+            parts = [self.accommodation.name, self.accommodation.address]
+            return ", ".join(p for p in parts if p)
+        return self.place_text
+
+    @property
+    def duration_hours(self) -> Decimal:
+        return (Decimal((self.ends_at - self.starts_at).total_seconds()) / Decimal(3600)).quantize(Decimal("0.01"))
+
+    @property
+    def signup_opens_at(self) -> datetime | None:
+        if self.signup_opens_hours is None:
+            return None
+        return self.starts_at - timedelta(hours=self.signup_opens_hours)
+
+    def has_started(self, now: datetime | None = None) -> bool:
+        return (now or utcnow()) >= self.starts_at
+
+    def has_ended(self, now: datetime | None = None) -> bool:
+        return (now or utcnow()) >= self.ends_at
+
+    def cancel(self, reason: str) -> None:
+        """Call the shift off; sign-ups stay for the record."""
+        if self.is_cancelled:
+            raise DomainError(str(_l("This shift is already cancelled.")))
+        if self.has_ended():
+            raise DomainError(str(_l("A shift that is over can't be cancelled.")))
+        self.status = ShiftStatus.CANCELLED
+        self.cancel_reason = reason
+
+
+class Signup(db.Model):
+    __tablename__ = "signups"
+    __table_args__ = (
+        UniqueConstraint("shift_id", "user_id"),
+        Index("ix_signups_user_status", "user_id", "status"),
+        Index("ix_signups_shift_status", "shift_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shift_id: Mapped[int] = mapped_column(ForeignKey("shifts.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    status: Mapped[SignupStatus] = mapped_column(_enum(SignupStatus, "signup_status"))
+    # Waitlist order: earlier requests first.
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    late_cancellation: Mapped[bool] = mapped_column(default=False, server_default="0")
+    attendance: Mapped[Attendance | None] = mapped_column(_enum(Attendance, "attendance"))
+    hours: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    attendance_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    shift: Mapped[Shift] = relationship(back_populates="signups")
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+    def record_attendance(self, by: User, attendance: Attendance, hours: Decimal | None) -> None:
+        """After the shift: attended (with hours) or no-show; hours become volunteer hours."""
+        if not self.shift.has_ended():
+            raise DomainError(str(_l("Attendance can be recorded once the shift is over.")))
+        if self.status is not SignupStatus.CONFIRMED:
+            raise DomainError(str(_l("Only confirmed sign-ups have an attendance.")))
+        if attendance is Attendance.ATTENDED:
+            hours = self.shift.duration_hours if hours is None else hours
+            if hours <= 0 or hours > 24:
+                raise DomainError(str(_l("Hours must be more than 0 and at most 24.")), 422)
+        else:
+            hours = None
+        self.attendance = attendance
+        self.hours = hours
+        self.attendance_recorded_by_id = by.id
+
+
+class CalendarFeed(db.Model):
+    """A private calendar feed URL per user; revoking replaces the token."""
+
+    __tablename__ = "calendar_feeds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True, default=lambda: secrets.token_urlsafe(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    def renew(self) -> None:
+        self.token = secrets.token_urlsafe(32)
+        self.created_at = utcnow()

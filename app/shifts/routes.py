@@ -1,0 +1,546 @@
+"""Open shifts, my shifts, planning and running shifts, attendance, calendar feed, activity types."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from flask import abort, current_app, flash, make_response, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from app.auth.models import User
+from app.database import local_today, utcnow
+from app.errors import DomainError
+from app.extensions import csrf, db
+from app.forms import select_choices
+from app.i18n import language_name, spoken_language_choices
+from app.places.models import Circle, CircleMembership, District, MembershipStatus
+from app.shifts import bp, services
+from app.shifts.forms import ActivityForm, CancelShiftForm, FilterForm, MessageForm, ShiftForm
+from app.shifts.models import ActivityType, Attendance, CalendarFeed, Shift, ShiftStatus, Signup, SignupStatus
+from app.shifts.policies import can_manage_activities, can_manage_shift, can_plan_shifts, can_see_shift
+from app.views import form_status, render, require, safe_next
+
+PAGE_SIZE = 30
+
+
+def _member_circle_ids() -> set[int]:
+    return set(
+        db.session.scalars(
+            select(CircleMembership.circle_id).where(
+                CircleMembership.user_id == current_user.id, CircleMembership.status == MembershipStatus.ACTIVE
+            )
+        )
+    )
+
+
+def _load_shift(shift_id: int) -> Shift:
+    shift = db.get_or_404(Shift, shift_id)
+    require(can_see_shift(current_user, shift, shift.circle_id in _member_circle_ids()))
+    return shift
+
+
+def _counts(shift_ids: list[int]) -> dict[int, int]:
+    if not shift_ids:
+        return {}
+    rows = db.session.execute(
+        select(Signup.shift_id, func.count())
+        .where(Signup.shift_id.in_(shift_ids), Signup.status == SignupStatus.CONFIRMED)
+        .group_by(Signup.shift_id)
+    )
+    return dict(rows.all())
+
+
+def _own_signups(shift_ids: list[int]) -> dict[int, Signup]:
+    if not shift_ids:
+        return {}
+    return {
+        s.shift_id: s
+        for s in db.session.scalars(
+            select(Signup).where(
+                Signup.shift_id.in_(shift_ids),
+                Signup.user_id == current_user.id,
+                Signup.status != SignupStatus.CANCELLED,
+            )
+        )
+    }
+
+
+def _card_context(shift: Shift, signup: Signup | None = None, confirmed: int | None = None) -> dict:
+    """What a shift card shows the current user."""
+    if confirmed is None:
+        confirmed = services.confirmed_count(shift)
+    obstacle = None if signup else services.signup_obstacle(current_user, shift)
+    return {
+        "shift": shift,
+        "signup": signup,
+        "free": max(shift.capacity - confirmed, 0),
+        "obstacle": obstacle,
+        "position": services.waitlist_position(signup) if signup else None,
+    }
+
+
+# --- volunteers --------------------------------------------------------------------------------------------
+
+
+@bp.get("/shifts")
+@login_required
+def open_shifts():
+    """Upcoming shifts of the user's circles and those open to everyone, with filters."""
+    form = FilterForm(request.args)
+    districts = db.session.scalars(select(District).order_by(District.name)).all()
+    circles = db.session.scalars(select(Circle).order_by(Circle.name)).all()
+    activities = db.session.scalars(select(ActivityType).order_by(ActivityType.name)).all()
+    form.district.choices = select_choices([("", _("All districts"))] + [(d.id, d.name) for d in districts])
+    form.circle.choices = select_choices([("", _("All circles"))] + [(c.id, c.name) for c in circles])
+    form.activity.choices = select_choices([("", _("All activities"))] + [(a.id, a.label()) for a in activities])
+    if request.args and not form.validate():
+        return render("shifts/open.html", block="results", form=form, cards=[], status=400, more=False)
+
+    members_of = _member_circle_ids()
+    now = utcnow()
+    query = (
+        select(Shift)
+        .options(selectinload(Shift.circle).selectinload(Circle.district), selectinload(Shift.accommodation))
+        .where(Shift.status == ShiftStatus.SCHEDULED, Shift.starts_at > now)
+        .where(or_(Shift.open_to_all.is_(True), Shift.circle_id.in_(members_of)))
+    )
+    if form.district.data:
+        query = query.join(Circle, Circle.id == Shift.circle_id).where(Circle.district_id == int(form.district.data))
+    if form.circle.data:
+        query = query.where(Shift.circle_id == int(form.circle.data))
+    if form.activity.data:
+        query = query.where(Shift.activity_type_id == int(form.activity.data))
+    if form.start.data:
+        start = datetime.combine(form.start.data, datetime.min.time())
+        query = query.where(Shift.starts_at >= services.local_to_utc(start))
+    if form.end.data:
+        end = datetime.combine(form.end.data + timedelta(days=1), datetime.min.time())
+        query = query.where(Shift.starts_at < services.local_to_utc(end))
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    shifts = db.session.scalars(query.order_by(Shift.starts_at, Shift.id).limit(PAGE_SIZE * page + 1)).all()
+    more = len(shifts) > PAGE_SIZE * page
+    shifts = shifts[: PAGE_SIZE * page]
+    ids = [s.id for s in shifts]
+    counts, mine = _counts(ids), _own_signups(ids)
+    cards = [_card_context(s, mine.get(s.id), counts.get(s.id, 0)) for s in shifts]
+    if form.mine.data:
+        cards = [c for c in cards if c["signup"] is None and c["obstacle"] is None and c["free"] > 0]
+    return render("shifts/open.html", block="results", form=form, cards=cards, more=more, page=page)
+
+
+@bp.get("/shifts/mine")
+@login_required
+def my_shifts():
+    """The user's upcoming and past shifts, with hours and this year's total."""
+    now = utcnow()
+    signups = db.session.scalars(
+        select(Signup)
+        .join(Shift, Shift.id == Signup.shift_id)
+        .options(selectinload(Signup.shift).selectinload(Shift.circle))
+        .where(Signup.user_id == current_user.id, Signup.status != SignupStatus.CANCELLED)
+        .order_by(Shift.starts_at)
+    ).all()
+    upcoming = [s for s in signups if s.shift.ends_at > now]
+    past = [s for s in reversed(signups) if s.shift.ends_at <= now][:50]
+    year = local_today().year
+    return render(
+        "shifts/mine.html",
+        upcoming=[_card_context(s.shift, s) for s in upcoming],
+        past=past,
+        year=year,
+        total_hours=services.hours_in_year(current_user, year),
+    )
+
+
+@bp.get("/shifts/<int:shift_id>")
+@login_required
+def detail(shift_id: int):
+    """A shift: where and when, free places; sign-ups, waitlist and attendance for those who run it."""
+    shift = _load_shift(shift_id)
+    return _detail_page(shift)
+
+
+def _detail_page(shift: Shift, status: int = 200, **forms):
+    manage = can_manage_shift(current_user, shift)
+    signup = db.session.scalar(
+        select(Signup).where(
+            Signup.shift_id == shift.id, Signup.user_id == current_user.id, Signup.status != SignupStatus.CANCELLED
+        )
+    )
+    signups = []
+    if manage:
+        signups = db.session.scalars(
+            select(Signup)
+            .where(Signup.shift_id == shift.id)
+            .options(selectinload(Signup.user))
+            .order_by(Signup.requested_at, Signup.id)
+        ).all()
+    forms.setdefault("cancel_form", CancelShiftForm(formdata=None))
+    forms.setdefault("message_form", MessageForm(formdata=None))
+    return render(
+        "shifts/detail.html",
+        status=status,
+        can_manage=manage,
+        confirmed=[s for s in signups if s.status is SignupStatus.CONFIRMED],
+        waitlist=[s for s in signups if s.status is SignupStatus.WAITLISTED],
+        withdrawn=[s for s in signups if s.status is SignupStatus.CANCELLED],
+        attendance_choices=list(Attendance),
+        is_over=shift.has_ended(),
+        **_card_context(shift, signup),
+        **forms,
+    )
+
+
+def _card_response(shift: Shift, message: str, category: str = "success"):
+    """After a sign-up change: the updated card for htmx, else back to where the user came from."""
+    if request.htmx:
+        signup = db.session.scalar(
+            select(Signup).where(
+                Signup.shift_id == shift.id,
+                Signup.user_id == current_user.id,
+                Signup.status != SignupStatus.CANCELLED,
+            )
+        )
+        flash(message, category)
+        return render("shifts/_card.html", **_card_context(shift, signup))
+    flash(message, category)
+    return redirect(safe_next(request.form.get("next"), url_for("shifts.detail", shift_id=shift.id)), 303)
+
+
+@bp.post("/shifts/<int:shift_id>/signup")
+@login_required
+def sign_up(shift_id: int):
+    """Sign up; when the shift is full, join its waitlist."""
+    shift = _load_shift(shift_id)
+    signup = services.sign_up(current_user, shift)
+    db.session.commit()
+    if signup.status is SignupStatus.CONFIRMED:
+        message = _(
+            "You are signed up for %(title)s. A confirmation with a calendar entry is on its way.", title=shift.title
+        )
+    else:
+        message = _(
+            "The shift is full. You are number %(position)d on the waitlist; we will write if a place becomes free.",
+            position=services.waitlist_position(signup),
+        )
+    return _card_response(shift, message, "success" if signup.status is SignupStatus.CONFIRMED else "info")
+
+
+@bp.post("/shifts/<int:shift_id>/withdraw")
+@login_required
+def withdraw(shift_id: int):
+    """Cancel one's own sign-up (or leave the waitlist)."""
+    shift = _load_shift(shift_id)
+    signup = db.session.scalar(select(Signup).where(Signup.shift_id == shift.id, Signup.user_id == current_user.id))
+    if signup is None:
+        raise DomainError(_("You are not signed up for this shift."))
+    signup = services.cancel_signup(current_user, signup)
+    db.session.commit()
+    if signup.late_cancellation:
+        message = _("You have cancelled. As it is less than 24 hours before the start, your coordinator has been told.")
+    else:
+        message = _("You have cancelled your sign-up for %(title)s.", title=shift.title)
+    return _card_response(shift, message, "info")
+
+
+# --- coordinators ------------------------------------------------------------------------------------------
+
+
+def _shift_form(circle: Circle, shift: Shift | None) -> ShiftForm:
+    form = ShiftForm(obj=None)
+    activities = db.session.scalars(select(ActivityType).order_by(ActivityType.name)).all()
+    form.activity_type.choices = select_choices((a.id, a.label()) for a in activities)
+    places = [(str(a.id), a.name) for a in circle.accommodations]
+    form.accommodation.choices = select_choices([*places, ("", _("Another place (enter the address)"))])
+    form.required_language.choices = select_choices([("", _("No language needed")), *spoken_language_choices()])
+    if not form.is_submitted():
+        if shift is not None:
+            start, end = services.utc_to_local(shift.starts_at), services.utc_to_local(shift.ends_at)
+            form.title.data = shift.title
+            form.activity_type.data = shift.activity_type_id
+            form.accommodation.data = str(shift.accommodation_id or "")
+            form.place_text.data = shift.place_text
+            form.day.data, form.start.data, form.end.data = start.date(), start.time(), end.time()
+            form.capacity.data = shift.capacity
+            form.description.data = shift.description
+            form.required_language.data = shift.required_language or ""
+            form.requires_vetting.data = shift.requires_vetting
+            form.open_to_all.data = shift.open_to_all
+            form.signup_opens_hours.data = shift.signup_opens_hours
+        else:
+            form.capacity.data = 4
+            form.accommodation.data = places[0][0] if places else ""
+    return form
+
+
+def _details(form: ShiftForm) -> services.ShiftDetails:
+    return services.ShiftDetails(
+        title=form.title.data,
+        activity_type=db.session.get(ActivityType, form.activity_type.data),
+        accommodation_id=int(form.accommodation.data) if form.accommodation.data else None,
+        place_text=form.place_text.data or "",
+        start=form.start.data,
+        end=form.end.data,
+        capacity=form.capacity.data,
+        description=form.description.data or "",
+        required_language=form.required_language.data or None,
+        requires_vetting=form.requires_vetting.data,
+        open_to_all=form.open_to_all.data,
+        signup_opens_hours=form.signup_opens_hours.data,
+    )
+
+
+@bp.route("/circles/<int:circle_id>/shifts/new", methods=["GET", "POST"])
+@login_required
+def new(circle_id: int):
+    """Plan a shift or a recurring series for a circle."""
+    circle = db.get_or_404(Circle, circle_id)
+    require(can_plan_shifts(current_user, circle))
+    form = _shift_form(circle, None)
+    if form.validate_on_submit():
+        details = _details(form)
+        try:
+            if form.repeat.data == "none":
+                shift = services.create_shift(current_user, circle, form.day.data, details)
+                db.session.commit()
+                flash(_("Shift %(title)s planned.", title=shift.title), "success")
+                return redirect(url_for("shifts.detail", shift_id=shift.id), 303)
+            series = services.create_series(
+                current_user,
+                circle,
+                details,
+                first=form.day.data,
+                until=form.until.data,
+                weekdays=form.weekdays.data,
+                interval=int(form.repeat.data),
+                skip=form.skip_dates(),
+            )
+            db.session.commit()
+            flash(_("%(count)d shifts planned.", count=len(series.shifts)), "success")
+            return redirect(url_for("shifts.circle_shifts", circle_id=circle.id), 303)
+        except DomainError as error:
+            db.session.rollback()
+            form[error.field or "title"].errors.append(error.message)
+    return render("shifts/form.html", form=form, circle=circle, shift=None, status=form_status(form))
+
+
+@bp.route("/shifts/<int:shift_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(shift_id: int):
+    """Change a shift, or it and the following ones of its series."""
+    shift = db.get_or_404(Shift, shift_id)
+    require(can_manage_shift(current_user, shift))
+    if shift.is_cancelled:
+        raise DomainError(_("A cancelled shift can't be changed."))
+    form = _shift_form(shift.circle, shift)
+    if form.validate_on_submit():
+        try:
+            changed = services.update_shift(current_user, shift, _details(form), form.day.data, form.scope.data)
+        except DomainError as error:
+            db.session.rollback()
+            form[error.field or "title"].errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("%(count)d shifts saved.", count=len(changed)), "success")
+            return redirect(url_for("shifts.detail", shift_id=shift.id), 303)
+    return render("shifts/form.html", form=form, circle=shift.circle, shift=shift, status=form_status(form))
+
+
+@bp.post("/shifts/<int:shift_id>/cancel")
+@login_required
+def cancel(shift_id: int):
+    """Call a shift off (or it and the following ones); everyone signed up is told."""
+    shift = db.get_or_404(Shift, shift_id)
+    require(can_manage_shift(current_user, shift))
+    form = CancelShiftForm()
+    if form.validate_on_submit():
+        cancelled = services.cancel_shift(current_user, shift, form.reason.data, form.scope.data)
+        db.session.commit()
+        flash(_("%(count)d shifts cancelled; everyone signed up has been told.", count=len(cancelled)), "info")
+        return redirect(url_for("shifts.detail", shift_id=shift.id), 303)
+    return _detail_page(shift, status=422, cancel_form=form)
+
+
+@bp.post("/shifts/<int:shift_id>/message")
+@login_required
+def message(shift_id: int):
+    """Write to everyone signed up for the shift."""
+    shift = db.get_or_404(Shift, shift_id)
+    require(can_manage_shift(current_user, shift))
+    form = MessageForm()
+    if form.validate_on_submit():
+        count = services.message_helpers(current_user, shift, form.subject.data, form.text.data)
+        db.session.commit()
+        flash(_("Message sent to %(count)d people.", count=count), "success")
+        return redirect(url_for("shifts.detail", shift_id=shift.id), 303)
+    return _detail_page(shift, status=422, message_form=form)
+
+
+@bp.post("/shifts/<int:shift_id>/attendance")
+@login_required
+def attendance(shift_id: int):
+    """Record who came and for how long; the hours count as volunteer hours."""
+    shift = db.get_or_404(Shift, shift_id)
+    require(can_manage_shift(current_user, shift))
+    entries: dict[int, tuple[Attendance, Decimal | None]] = {}
+    for key, value in request.form.items():
+        if not key.startswith("attendance-"):
+            continue
+        try:
+            signup_id = int(key.removeprefix("attendance-"))
+            outcome = Attendance(value)
+            raw_hours = request.form.get(f"hours-{signup_id}", "").strip().replace(",", ".")
+            hours = Decimal(raw_hours) if raw_hours else None
+        except (ValueError, InvalidOperation):
+            raise DomainError(_("Please choose attended or did not come, and enter hours as a number like 2.5."), 422)
+        if hours is not None and not hours.is_finite():
+            raise DomainError(_("Please choose attended or did not come, and enter hours as a number like 2.5."), 422)
+        entries[signup_id] = (outcome, hours)
+    if not entries:
+        raise DomainError(_("Please choose attended or did not come for at least one person."), 422)
+    count = services.record_attendance(current_user, shift, entries)
+    db.session.commit()
+    flash(_("Attendance saved for %(count)d people.", count=count), "success")
+    return redirect(url_for("shifts.detail", shift_id=shift.id), 303)
+
+
+@bp.get("/circles/<int:circle_id>/shifts")
+@login_required
+def circle_shifts(circle_id: int):
+    """A circle's shifts for those who plan them: upcoming, with fill and waitlist."""
+    circle = db.get_or_404(Circle, circle_id)
+    require(can_plan_shifts(current_user, circle))
+    shifts = db.session.scalars(
+        select(Shift)
+        .where(Shift.circle_id == circle.id, Shift.ends_at > utcnow() - timedelta(days=14))
+        .order_by(Shift.starts_at)
+        .limit(200)
+    ).all()
+    ids = [s.id for s in shifts]
+    counts = _counts(ids)
+    waiting = (
+        dict(
+            db.session.execute(
+                select(Signup.shift_id, func.count())
+                .where(Signup.shift_id.in_(ids), Signup.status == SignupStatus.WAITLISTED)
+                .group_by(Signup.shift_id)
+            ).all()
+        )
+        if ids
+        else {}
+    )
+    return render("shifts/circle.html", circle=circle, shifts=shifts, counts=counts, waiting=waiting, now=utcnow())
+
+
+# --- calendar ----------------------------------------------------------------------------------------------
+
+
+@bp.get("/shifts/calendar")
+@login_required
+def calendar():
+    """The private calendar feed address, to subscribe to one's shifts."""
+    feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.user_id == current_user.id))
+    return render("shifts/calendar.html", feed=feed)
+
+
+@bp.post("/shifts/calendar")
+@login_required
+def calendar_renew():
+    """Create the feed address, or replace it so the old one stops working."""
+    feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.user_id == current_user.id))
+    if feed is None:
+        db.session.add(CalendarFeed(user_id=current_user.id))
+        flash(_("Your calendar address is ready."), "success")
+    else:
+        feed.renew()
+        flash(_("Your calendar has a new address; the old one no longer works."), "success")
+    db.session.commit()
+    return redirect(url_for("shifts.calendar"), 303)
+
+
+@bp.post("/shifts/calendar/revoke")
+@login_required
+def calendar_revoke():
+    """Switch the feed off."""
+    feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.user_id == current_user.id))
+    if feed is not None:
+        db.session.delete(feed)
+        db.session.commit()
+    flash(_("Your calendar address no longer works."), "info")
+    return redirect(url_for("shifts.calendar"), 303)
+
+
+@bp.get("/calendar/<token>.ics")
+@csrf.exempt
+def feed(token: str):
+    """The iCalendar feed behind a secret address (calendar apps can't log in)."""
+    calendar_feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.token == token))
+    if calendar_feed is None:
+        abort(404)
+    user = db.session.get(User, calendar_feed.user_id)
+    body = services.calendar_for(services.feed_shifts(user), "Lotse")
+    response = make_response(body)
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+# --- activity types ----------------------------------------------------------------------------------------
+
+
+def _activity_form(activity: ActivityType | None) -> ActivityForm:
+    form = ActivityForm()
+    for code in current_app.config["LANGUAGES"]:
+        form[f"name_{code}"].label.text = _("Name in %(language)s", language=language_name(code))
+        form[f"name_{code}"].render_kw = {"lang": code, "dir": "auto"}
+    if not form.is_submitted() and activity is not None:
+        form.name_de.data = activity.name
+        for entry in activity.names:
+            if f"name_{entry.locale}" in form:
+                form[f"name_{entry.locale}"].data = entry.name
+    return form
+
+
+@bp.get("/activities")
+@login_required
+def activities():
+    """The managed list of activity types."""
+    require(can_manage_activities(current_user))
+    items = db.session.scalars(select(ActivityType).order_by(ActivityType.name)).all()
+    return render("shifts/activities.html", activities=items)
+
+
+@bp.route("/activities/new", methods=["GET", "POST"])
+@login_required
+def activity_new():
+    """Add an activity type."""
+    require(can_manage_activities(current_user))
+    return _save_activity(None)
+
+
+@bp.route("/activities/<int:activity_id>/edit", methods=["GET", "POST"])
+@login_required
+def activity_edit(activity_id: int):
+    """Rename an activity type or translate its name."""
+    activity = db.get_or_404(ActivityType, activity_id)
+    require(can_manage_activities(current_user))
+    return _save_activity(activity)
+
+
+def _save_activity(activity: ActivityType | None):
+    form = _activity_form(activity)
+    if form.validate_on_submit():
+        names = {code: form[f"name_{code}"].data or "" for code in current_app.config["LANGUAGES"]}
+        try:
+            activity = services.save_activity_type(current_user, names, activity)
+        except DomainError as error:
+            form[error.field or "name_de"].errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("Activity %(name)s saved.", name=activity.name), "success")
+            return redirect(url_for("shifts.activities"), 303)
+    return render("shifts/activity_form.html", form=form, activity=activity, status=form_status(form))

@@ -1,0 +1,718 @@
+"""Planning shifts and series, signing up with a waitlist, attendance, reminders and calendar files.
+
+Every change to a shift's sign-ups first locks the shift's row (an UPDATE of its version), so that
+concurrent sign-ups and cancellations for one shift take turns on SQLite and PostgreSQL alike: the
+capacity holds however many people tap at the same moment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from dateutil.rrule import WEEKLY, rrule, rrulestr
+from flask import url_for
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from icalendar import Calendar, Event
+from sqlalchemy import and_, func, select, update
+
+from app.auth.models import LanguageLevel, Role, RoleGrant, User, UserLanguage
+from app.database import LOCAL_TIMEZONE, utcnow
+from app.errors import DomainError
+from app.extensions import db
+from app.i18n import language_name
+from app.mail import queue_mail
+from app.places.models import Circle, CircleMembership, MembershipStatus, VettingRecord
+from app.shifts.models import (
+    LATE_CANCELLATION,
+    ActivityType,
+    ActivityTypeName,
+    Attendance,
+    Shift,
+    ShiftSeries,
+    ShiftStatus,
+    Signup,
+    SignupStatus,
+)
+
+MAX_SERIES_OCCURRENCES = 200
+MAX_SHIFT_HOURS = 24
+WORKING_LEVELS = (LanguageLevel.WORKING, LanguageLevel.FLUENT, LanguageLevel.NATIVE)
+
+DEFAULT_ACTIVITIES = {
+    # German name: translations
+    "Hausaufgabenhilfe": {
+        "en": "Homework help",
+        "ar": "المساعدة في الواجبات المدرسية",
+        "fa": "کمک در تکالیف مدرسه",
+        "uk": "Допомога з домашніми завданнями",
+        "tr": "Ödev yardımı",
+    },
+    "Sprachcafé": {
+        "en": "Language café",
+        "ar": "مقهى اللغة",
+        "fa": "کافه زبان",
+        "uk": "Мовне кафе",
+        "tr": "Dil kafesi",
+    },
+    "Begleitung zu Behörden": {
+        "en": "Accompaniment to authorities",
+        "ar": "المرافقة إلى الدوائر الرسمية",
+        "fa": "همراهی به ادارات",
+        "uk": "Супровід до установ",
+        "tr": "Resmi dairelere refakat",
+    },
+    "Kinderbetreuung": {
+        "en": "Childcare",
+        "ar": "رعاية الأطفال",
+        "fa": "مراقبت از کودکان",
+        "uk": "Догляд за дітьми",
+        "tr": "Çocuk bakımı",
+    },
+    "Sport": {"en": "Sports", "ar": "رياضة", "fa": "ورزش", "uk": "Спорт", "tr": "Spor"},
+    "Fahrradwerkstatt": {
+        "en": "Bicycle workshop",
+        "ar": "ورشة الدراجات",
+        "fa": "کارگاه دوچرخه",
+        "uk": "Велосипедна майстерня",
+        "tr": "Bisiklet atölyesi",
+    },
+}
+
+
+def local_to_utc(value: datetime) -> datetime:
+    """A wall-clock time in Europe/Berlin as UTC."""
+    return value.replace(tzinfo=LOCAL_TIMEZONE).astimezone(UTC)
+
+
+def utc_to_local(value: datetime) -> datetime:
+    return value.astimezone(LOCAL_TIMEZONE)
+
+
+def shift_times(day: date, start: time, end: time) -> tuple[datetime, datetime]:
+    """Start and end in UTC for a day's local times; an end before the start means the next day."""
+    starts = datetime.combine(day, start)
+    ends = datetime.combine(day, end)
+    if ends <= starts:
+        ends += timedelta(days=1)
+    return local_to_utc(starts), local_to_utc(ends)
+
+
+# --- activity types ----------------------------------------------------------------------------------------
+
+
+def seed_activity_types() -> int:
+    """Add the usual kinds of volunteer work that are missing; returns how many were added."""
+    existing = set(db.session.scalars(select(ActivityType.name)))
+    added = 0
+    for name, translations in DEFAULT_ACTIVITIES.items():
+        if name in existing:
+            continue
+        activity = ActivityType(name=name)
+        activity.names = [ActivityTypeName(locale=code, name=text) for code, text in translations.items()]
+        db.session.add(activity)
+        added += 1
+    db.session.flush()
+    return added
+
+
+def save_activity_type(by: User, names: dict[str, str], activity: ActivityType | None = None) -> ActivityType:
+    """Create or rename an activity type; the German name is required and unique."""
+    german = names.get("de", "").strip()
+    taken = select(func.count()).select_from(ActivityType).where(func.lower(ActivityType.name) == german.lower())
+    if activity is not None:
+        taken = taken.where(ActivityType.id != activity.id)
+    if db.session.scalar(taken):
+        raise DomainError(_("An activity named %(name)s already exists.", name=german), 422, "name_de")
+    if activity is None:
+        activity = ActivityType(name=german)
+        db.session.add(activity)
+    activity.name = german
+    by_locale = {entry.locale: entry for entry in activity.names}
+    for locale, text in names.items():
+        if locale == "de":
+            continue
+        text = text.strip()
+        if text and locale in by_locale:
+            by_locale[locale].name = text
+        elif text:
+            activity.names.append(ActivityTypeName(locale=locale, name=text))
+        elif locale in by_locale:
+            activity.names.remove(by_locale[locale])
+    db.session.flush()
+    return activity
+
+
+# --- planning ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ShiftDetails:
+    """What a coordinator fills in for a shift (or every shift of a series)."""
+
+    title: str
+    activity_type: ActivityType
+    accommodation_id: int | None
+    place_text: str
+    start: time
+    end: time
+    capacity: int
+    description: str = ""
+    required_language: str | None = None
+    requires_vetting: bool = False
+    open_to_all: bool = False
+    signup_opens_hours: int | None = None
+
+    def check(self, circle: Circle) -> None:
+        if self.accommodation_id is not None and self.accommodation_id not in {a.id for a in circle.accommodations}:
+            raise DomainError(_("Choose one of the circle's accommodations."), 422, "accommodation")
+        if self.accommodation_id is None and not self.place_text.strip():
+            raise DomainError(_("Choose an accommodation or enter an address."), 422, "place_text")
+        if self.capacity < 1:
+            raise DomainError(_("A shift needs at least one place."), 422, "capacity")
+
+    def apply(self, shift: Shift, day: date) -> None:
+        shift.title = self.title.strip()
+        shift.activity_type = self.activity_type
+        shift.accommodation_id = self.accommodation_id
+        shift.place_text = "" if self.accommodation_id else self.place_text.strip()
+        shift.starts_at, shift.ends_at = shift_times(day, self.start, self.end)
+        shift.capacity = self.capacity
+        shift.description = self.description.strip()
+        shift.required_language = self.required_language or None
+        shift.requires_vetting = self.requires_vetting
+        shift.open_to_all = self.open_to_all
+        shift.signup_opens_hours = self.signup_opens_hours
+
+
+def create_shift(by: User, circle: Circle, day: date, details: ShiftDetails) -> Shift:
+    """Plan one shift."""
+    details.check(circle)
+    shift = Shift(circle=circle, created_by_id=by.id)
+    details.apply(shift, day)
+    if shift.has_started():
+        raise DomainError(_("The shift would start in the past."), 422, "day")
+    db.session.add(shift)
+    db.session.flush()
+    return shift
+
+
+def series_dates(first: date, until: date, weekdays: Iterable[int], interval: int) -> list[date]:
+    """The days of a weekly or biweekly rule (RFC 5545 via dateutil), in local calendar days."""
+    rule = rrule(
+        WEEKLY,
+        interval=interval,
+        byweekday=sorted(weekdays),
+        dtstart=datetime.combine(first, time()),
+        until=datetime.combine(until, time()),
+    )
+    return [occurrence.date() for occurrence in rule]
+
+
+def create_series(
+    by: User,
+    circle: Circle,
+    details: ShiftDetails,
+    *,
+    first: date,
+    until: date,
+    weekdays: list[int],
+    interval: int,
+    skip: Iterable[date] = (),
+) -> ShiftSeries:
+    """Plan a recurring series: one shift per matching day, at the same local time across DST changes."""
+    details.check(circle)
+    if until < first:
+        raise DomainError(_("The series must end on or after its first day."), 422, "until")
+    if not weekdays:
+        raise DomainError(_("Choose at least one weekday."), 422, "weekdays")
+    skip = set(skip)
+    days = [d for d in series_dates(first, until, weekdays, interval) if d not in skip]
+    days = [d for d in days if shift_times(d, details.start, details.end)[0] > utcnow()]
+    if not days:
+        raise DomainError(_("The series has no future dates."), 422, "until")
+    if len(days) > MAX_SERIES_OCCURRENCES:
+        raise DomainError(
+            _("A series can have at most %(count)d shifts; choose an earlier end.", count=MAX_SERIES_OCCURRENCES),
+            422,
+            "until",
+        )
+    rule = rrule(
+        WEEKLY,
+        interval=interval,
+        byweekday=sorted(weekdays),
+        dtstart=datetime.combine(first, details.start),
+        until=datetime.combine(until, details.start),
+    )
+    series = ShiftSeries(circle=circle, rrule=str(rule), created_by_id=by.id)
+    db.session.add(series)
+    for day in days:
+        shift = Shift(circle=circle, series=series, created_by_id=by.id)
+        details.apply(shift, day)
+        db.session.add(shift)
+    db.session.flush()
+    return series
+
+
+def series_rule_text(series: ShiftSeries) -> str:
+    """The stored rule, re-read by dateutil (it must stay valid RFC 5545)."""
+    return str(rrulestr(series.rrule))
+
+
+def shifts_in_scope(shift: Shift, scope: str) -> list[Shift]:
+    """This shift alone, or it and the later shifts of its series that are not cancelled."""
+    if scope != "following" or shift.series_id is None:
+        return [shift]
+    return list(
+        db.session.scalars(
+            select(Shift)
+            .where(Shift.series_id == shift.series_id, Shift.starts_at >= shift.starts_at)
+            .where(Shift.status == ShiftStatus.SCHEDULED)
+            .order_by(Shift.starts_at)
+        )
+    )
+
+
+def update_shift(by: User, shift: Shift, details: ShiftDetails, day: date, scope: str = "this") -> list[Shift]:
+    """Change a shift (or it and the following ones of its series); helpers are told of new times or places."""
+    details.check(shift.circle)
+    if shift.is_cancelled:
+        raise DomainError(_("A cancelled shift can't be changed."))
+    changed = []
+    for target in shifts_in_scope(shift, scope):
+        lock_shift(target)
+        before = (target.starts_at, target.ends_at, target.place)
+        target_day = day if target is shift else utc_to_local(target.starts_at).date()
+        confirmed = confirmed_count(target)
+        details.apply(target, target_day)
+        if target.capacity < confirmed:
+            raise DomainError(
+                _("%(count)d people are already signed up; the capacity can't be lower.", count=confirmed),
+                422,
+                "capacity",
+            )
+        if target is shift and target.has_started():
+            raise DomainError(_("The shift would start in the past."), 422, "day")
+        _promote_waitlist(target)
+        if (target.starts_at, target.ends_at, target.place) != before:
+            _tell_helpers(target, "shifts/mail/shift_changed.txt", _l("Changed: %(title)s", title=target.title))
+        changed.append(target)
+    if scope == "this" and shift.series_id is not None:
+        shift.series_id = None  # an exception: it no longer follows the series
+    db.session.flush()
+    return changed
+
+
+def cancel_shift(by: User, shift: Shift, reason: str, scope: str = "this") -> list[Shift]:
+    """Call off a shift (or it and the following ones of its series) and tell everyone signed up."""
+    cancelled = []
+    for target in shifts_in_scope(shift, scope):
+        lock_shift(target)
+        target.cancel(reason.strip())
+        _tell_helpers(target, "shifts/mail/shift_cancelled.txt", _l("Cancelled: %(title)s", title=target.title))
+        cancelled.append(target)
+    db.session.flush()
+    return cancelled
+
+
+def message_helpers(by: User, shift: Shift, subject: str, text: str) -> int:
+    """A coordinator's message to everyone signed up for the shift; returns how many were written to."""
+    signups = active_signups(shift)
+    for signup in signups:
+        queue_mail(
+            signup.user.email,
+            subject,
+            "shifts/mail/message.txt",
+            locale=signup.user.locale,
+            shift=shift,
+            sender=by,
+            text=text,
+            link=_shift_link(shift),
+        )
+    return len(signups)
+
+
+# --- sign-ups ----------------------------------------------------------------------------------------------
+
+
+def lock_shift(shift: Shift) -> None:
+    """Take the shift's row lock for the rest of the transaction and re-read the shift.
+
+    An UPDATE locks the row on PostgreSQL and takes SQLite's write lock, so every sign-up change for
+    the shift waits for the one before it to commit.
+    """
+    db.session.execute(
+        update(Shift)
+        .where(Shift.id == shift.id)
+        .values(version=Shift.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(shift)
+
+
+def confirmed_count(shift: Shift) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Signup)
+        .where(Signup.shift_id == shift.id, Signup.status == SignupStatus.CONFIRMED)
+    )
+
+
+def active_signups(shift: Shift) -> list[Signup]:
+    return list(
+        db.session.scalars(
+            select(Signup)
+            .where(Signup.shift_id == shift.id, Signup.status != SignupStatus.CANCELLED)
+            .order_by(Signup.requested_at, Signup.id)
+        )
+    )
+
+
+def waitlist_position(signup: Signup) -> int | None:
+    """1 for the first person waiting, None when not on the waitlist."""
+    if signup.status is not SignupStatus.WAITLISTED:
+        return None
+    ahead = db.session.scalar(
+        select(func.count())
+        .select_from(Signup)
+        .where(
+            Signup.shift_id == signup.shift_id,
+            Signup.status == SignupStatus.WAITLISTED,
+            (Signup.requested_at < signup.requested_at)
+            | and_(Signup.requested_at == signup.requested_at, Signup.id < signup.id),
+        )
+    )
+    return ahead + 1
+
+
+def is_member(user: User, circle_id: int) -> bool:
+    return bool(
+        db.session.scalar(
+            select(func.count())
+            .select_from(CircleMembership)
+            .where(
+                CircleMembership.user_id == user.id,
+                CircleMembership.circle_id == circle_id,
+                CircleMembership.status == MembershipStatus.ACTIVE,
+            )
+        )
+    )
+
+
+def is_vetted(user: User, day: date) -> bool:
+    return bool(
+        db.session.scalar(
+            select(func.count())
+            .select_from(VettingRecord)
+            .where(VettingRecord.user_id == user.id, VettingRecord.seen_on <= day, VettingRecord.valid_until >= day)
+        )
+    )
+
+
+def speaks(user: User, code: str) -> bool:
+    return bool(
+        db.session.scalar(
+            select(func.count())
+            .select_from(UserLanguage)
+            .where(UserLanguage.user_id == user.id, UserLanguage.code == code, UserLanguage.level.in_(WORKING_LEVELS))
+        )
+    )
+
+
+def overlapping_signup(user: User, shift: Shift) -> Signup | None:
+    """A sign-up of the user for another shift at the same time (touching end to start is fine)."""
+    return db.session.scalar(
+        select(Signup)
+        .join(Shift, Shift.id == Signup.shift_id)
+        .where(
+            Signup.user_id == user.id,
+            Signup.shift_id != shift.id,
+            Signup.status != SignupStatus.CANCELLED,
+            Shift.status == ShiftStatus.SCHEDULED,
+            Shift.starts_at < shift.ends_at,
+            Shift.ends_at > shift.starts_at,
+        )
+        .limit(1)
+    )
+
+
+def signup_obstacle(user: User, shift: Shift, now: datetime | None = None) -> str | None:
+    """Why the user can't sign up for the shift, as a message; None when nothing stands in the way."""
+    now = now or utcnow()
+    if shift.is_cancelled:
+        return _("This shift has been cancelled.")
+    if shift.has_started(now):
+        return _("This shift has already started.")
+    if shift.signup_opens_at is not None and now < shift.signup_opens_at:
+        return _("Sign-up opens on %(when)s.", when=format_datetime(shift.signup_opens_at, "short"))
+    if not shift.open_to_all and not is_member(user, shift.circle_id):
+        return _("This shift is for members of %(circle)s.", circle=shift.circle.name)
+    if shift.requires_vetting and not is_vetted(user, utc_to_local(shift.starts_at).date()):
+        return _(
+            "This shift involves work with children and needs a valid certificate of good conduct, "
+            "recorded by your coordinator."
+        )
+    if shift.required_language and not speaks(user, shift.required_language):
+        return _(
+            "This shift needs someone who speaks %(language)s at a working level.",
+            language=language_name(shift.required_language),
+        )
+    clash = overlapping_signup(user, shift)
+    if clash is not None:
+        return _("You are already signed up for %(title)s at that time.", title=clash.shift.title)
+    return None
+
+
+def sign_up(user: User, shift: Shift) -> Signup:
+    """Sign up for a shift: confirmed while places are free, else on the waitlist."""
+    lock_shift(shift)
+    obstacle = signup_obstacle(user, shift)
+    if obstacle:
+        raise DomainError(obstacle)
+    signup = db.session.scalar(select(Signup).where(Signup.shift_id == shift.id, Signup.user_id == user.id))
+    if signup is not None and signup.status is not SignupStatus.CANCELLED:
+        raise DomainError(
+            _("You are already signed up for this shift.")
+            if signup.status is SignupStatus.CONFIRMED
+            else _("You are already on the waitlist for this shift.")
+        )
+    has_room = confirmed_count(shift) < shift.capacity
+    if signup is None:
+        signup = Signup(shift=shift, user=user)
+        db.session.add(signup)
+    now = utcnow()
+    signup.requested_at = now
+    signup.cancelled_at = None
+    signup.late_cancellation = False
+    if has_room:
+        signup.status = SignupStatus.CONFIRMED
+        signup.confirmed_at = now
+        db.session.flush()
+        _mail_confirmation(signup)
+    else:
+        signup.status = SignupStatus.WAITLISTED
+        signup.confirmed_at = None
+        db.session.flush()
+    return signup
+
+
+def cancel_signup(user: User, signup: Signup) -> Signup:
+    """Withdraw from a shift; late when under 24 h before the start. The first person waiting moves up."""
+    shift = signup.shift
+    lock_shift(shift)
+    db.session.refresh(signup)
+    if signup.user_id != user.id:
+        raise DomainError(_("This sign-up is not yours."), 403)
+    if signup.status is SignupStatus.CANCELLED:
+        raise DomainError(_("You are not signed up for this shift."))
+    if shift.has_started():
+        raise DomainError(_("The shift has already started; please tell your coordinator directly."))
+    was_confirmed = signup.status is SignupStatus.CONFIRMED
+    now = utcnow()
+    signup.status = SignupStatus.CANCELLED
+    signup.cancelled_at = now
+    signup.late_cancellation = was_confirmed and shift.starts_at - now < LATE_CANCELLATION
+    db.session.flush()
+    if signup.late_cancellation:
+        for coordinator in _coordinators(shift.circle_id):
+            queue_mail(
+                coordinator.email,
+                _l("Late cancellation: %(title)s", title=shift.title),
+                "shifts/mail/late_cancellation.txt",
+                locale=coordinator.locale,
+                shift=shift,
+                volunteer=user,
+                coordinator=coordinator,
+                link=_shift_link(shift),
+            )
+    if was_confirmed:
+        _promote_waitlist(shift)
+    return signup
+
+
+def _promote_waitlist(shift: Shift) -> list[Signup]:
+    """Fill free places from the waitlist, first come first served; each promoted person is told."""
+    if shift.is_cancelled or shift.has_started():
+        return []
+    free = shift.capacity - confirmed_count(shift)
+    if free <= 0:
+        return []
+    waiting = db.session.scalars(
+        select(Signup)
+        .where(Signup.shift_id == shift.id, Signup.status == SignupStatus.WAITLISTED)
+        .order_by(Signup.requested_at, Signup.id)
+        .limit(free)
+    ).all()
+    for signup in waiting:
+        signup.status = SignupStatus.CONFIRMED
+        signup.confirmed_at = utcnow()
+        _mail_confirmation(signup, promoted=True)
+    db.session.flush()
+    return list(waiting)
+
+
+def record_attendance(by: User, shift: Shift, entries: dict[int, tuple[Attendance, Decimal | None]]) -> int:
+    """Attendance for the shift's confirmed sign-ups: {signup id: (attended or no-show, hours)}."""
+    signups = {s.id: s for s in shift.signups if s.status is SignupStatus.CONFIRMED}
+    for signup_id, (attendance, hours) in entries.items():
+        if signup_id not in signups:
+            raise DomainError(_("This sign-up does not belong to the shift."), 404)
+        signups[signup_id].record_attendance(by, attendance, hours)
+    db.session.flush()
+    return len(entries)
+
+
+def hours_in_year(user: User, year: int) -> Decimal:
+    start = local_to_utc(datetime(year, 1, 1))
+    end = local_to_utc(datetime(year + 1, 1, 1))
+    total = db.session.scalar(
+        select(func.coalesce(func.sum(Signup.hours), 0))
+        .join(Shift, Shift.id == Signup.shift_id)
+        .where(Signup.user_id == user.id, Signup.attendance == Attendance.ATTENDED)
+        .where(Shift.starts_at >= start, Shift.starts_at < end)
+    )
+    return Decimal(total or 0)
+
+
+# --- reminders ---------------------------------------------------------------------------------------------
+
+
+def send_reminders(now: datetime | None = None, ahead: timedelta = timedelta(hours=24)) -> int:
+    """Claim and mail reminders for confirmed sign-ups of shifts in the next 24 h; each is sent once.
+
+    The claim is a conditional UPDATE, so several instances running at once never mail the same sign-up.
+    """
+    now = now or utcnow()
+    candidates = db.session.scalars(
+        select(Signup.id)
+        .join(Shift, Shift.id == Signup.shift_id)
+        .where(Signup.status == SignupStatus.CONFIRMED, Signup.reminder_sent_at.is_(None))
+        .where(Shift.status == ShiftStatus.SCHEDULED, Shift.starts_at > now, Shift.starts_at <= now + ahead)
+    ).all()
+    sent = 0
+    for signup_id in candidates:
+        claimed = db.session.execute(
+            update(Signup)
+            .where(Signup.id == signup_id, Signup.reminder_sent_at.is_(None))
+            .values(reminder_sent_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed:
+            signup = db.session.get(Signup, signup_id)
+            queue_mail(
+                signup.user.email,
+                _l("Reminder: %(title)s", title=signup.shift.title),
+                "shifts/mail/reminder.txt",
+                locale=signup.user.locale,
+                shift=signup.shift,
+                user=signup.user,
+                link=_shift_link(signup.shift),
+            )
+            sent += 1
+        db.session.commit()
+    return sent
+
+
+# --- calendar ----------------------------------------------------------------------------------------------
+
+
+def shift_uid(shift: Shift) -> str:
+    """The same UID in mail attachments and the feed, so calendars don't show a shift twice."""
+    return f"shift-{shift.id}@lotse"
+
+
+def shift_event(shift: Shift) -> Event:
+    event = Event()
+    event.add("uid", shift_uid(shift))
+    event.add("dtstamp", utcnow())
+    event.add("dtstart", shift.starts_at.astimezone(UTC))
+    event.add("dtend", shift.ends_at.astimezone(UTC))
+    event.add("summary", shift.title)
+    event.add("location", shift.place)
+    event.add("description", shift.description or shift.activity_type.label())
+    event.add("sequence", shift.version)
+    event.add("status", "CANCELLED" if shift.is_cancelled else "CONFIRMED")
+    event.add("url", _shift_link(shift))
+    return event
+
+
+def calendar_for(shifts: Iterable[Shift], name: str) -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", "-//Lotse//Shifts//EN")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", name)
+    for shift in shifts:
+        calendar.add_component(shift_event(shift))
+    return calendar.to_ical()
+
+
+def feed_shifts(user: User) -> list[Shift]:
+    """The user's confirmed shifts from 60 days back on, cancelled ones marked as such."""
+    since = utcnow() - timedelta(days=60)
+    return list(
+        db.session.scalars(
+            select(Shift)
+            .join(Signup, Signup.shift_id == Shift.id)
+            .where(Signup.user_id == user.id, Signup.status == SignupStatus.CONFIRMED, Shift.ends_at >= since)
+            .order_by(Shift.starts_at)
+        )
+    )
+
+
+# --- helpers -----------------------------------------------------------------------------------------------
+
+
+def _shift_link(shift: Shift) -> str:
+    return url_for("shifts.detail", shift_id=shift.id, _external=True)
+
+
+def _coordinators(circle_id: int) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(RoleGrant, RoleGrant.user_id == User.id)
+            .where(RoleGrant.role == Role.COORDINATOR, RoleGrant.circle_id == circle_id)
+        )
+    )
+
+
+def _mail_confirmation(signup: Signup, promoted: bool = False) -> None:
+    shift = signup.shift
+    subject = (
+        _l("You moved up from the waitlist: %(title)s", title=shift.title)
+        if promoted
+        else _l("You are signed up: %(title)s", title=shift.title)
+    )
+    queue_mail(
+        signup.user.email,
+        subject,
+        "shifts/mail/confirmed.txt",
+        locale=signup.user.locale,
+        shift=shift,
+        user=signup.user,
+        promoted=promoted,
+        link=_shift_link(shift),
+        attachments=[("lotse-shift.ics", calendar_for([shift], "Lotse"), "text/calendar")],
+    )
+
+
+def _tell_helpers(shift: Shift, template: str, subject) -> None:
+    """Mail everyone signed up or waiting; confirmed helpers get the updated calendar entry."""
+    for signup in active_signups(shift):
+        attachments = []
+        if signup.status is SignupStatus.CONFIRMED:
+            attachments = [("lotse-shift.ics", calendar_for([shift], "Lotse"), "text/calendar")]
+        queue_mail(
+            signup.user.email,
+            subject,
+            template,
+            locale=signup.user.locale,
+            shift=shift,
+            user=signup.user,
+            link=_shift_link(shift),
+            attachments=attachments,
+        )
