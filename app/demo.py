@@ -244,7 +244,7 @@ def seed_demo_shifts(weeks: int = 4) -> None:
     """Weekly series for the coming weeks, some sign-ups and a full shift with a waitlist."""
     from datetime import time as clock
 
-    from app.shifts.models import ActivityType, Shift, Signup, SignupStatus
+    from app.shifts.models import ActivityType, Attendance, Shift, Signup, SignupStatus
     from app.shifts.services import ShiftDetails, create_series, seed_activity_types
 
     seed_activity_types()
@@ -300,6 +300,31 @@ def seed_demo_shifts(weeks: int = 4) -> None:
         db.session.add(Signup(shift=shift, user=volunteer, status=SignupStatus.CONFIRMED, confirmed_at=now))
     if homework:
         db.session.add(Signup(shift=homework[0], user=volunteer, status=SignupStatus.CONFIRMED, confirmed_at=now))
+    # Two past weeks of the language café, with attendance recorded: hours show in "My shifts".
+    for weeks_ago in (1, 2):
+        start = now.replace(minute=0, second=0, microsecond=0) - timedelta(weeks=weeks_ago)
+        past = Shift(
+            circle=circles["Freundeskreis Bad Cannstatt"],
+            title="Sprachcafé am Neckar",
+            activity_type=activities["Sprachcafé"],
+            accommodation=accommodations["GU Neckarpark"],
+            starts_at=start,
+            ends_at=start + timedelta(hours=2),
+            capacity=6,
+            created_by_id=coordinator.id,
+        )
+        db.session.add(past)
+        db.session.add(
+            Signup(
+                shift=past,
+                user=volunteer,
+                status=SignupStatus.CONFIRMED,
+                confirmed_at=start,
+                attendance=Attendance.ATTENDED,
+                hours=past.duration_hours,
+                attendance_recorded_by_id=coordinator.id,
+            )
+        )
     accompaniment_shift = next(s for s in shifts if s.title == "Begleitung zur Ausländerbehörde")
     db.session.add(Signup(shift=accompaniment_shift, user=interpreter, status=SignupStatus.CONFIRMED, confirmed_at=now))
     db.session.flush()
