@@ -206,6 +206,9 @@ def _card_response(shift: Shift, message: str, category: str = "success"):
             )
         )
         flash(message, category)
+        if signup is None and request.form.get("then") == "remove":
+            # On "My shifts" a withdrawn shift leaves the list: an empty swap removes its card.
+            return render("_messages_oob.html")
         return render("shifts/_card.html", **_card_context(shift, signup))
     flash(message, category)
     return redirect(safe_next(request.form.get("next"), url_for("shifts.detail", shift_id=shift.id)), 303)

@@ -219,3 +219,29 @@ def test_open_shifts_show_free_places_not_names(client, login, make_circle, make
     assert "2 places free" in page
     assert "Geheime Person" not in page
     assert "Geheime Person" not in client.get(f"/shifts/{shift.id}").get_data(as_text=True)
+
+
+def test_withdrawing_on_my_shifts_removes_the_card(client, login, make_circle, make_member, make_shift):
+    circle = make_circle()
+    shift = make_shift(circle)
+    login(make_member(circle))
+    client.post_form(f"/shifts/{shift.id}/signup")
+    assert 'name="then" value="remove"' in client.get("/shifts/mine").get_data(as_text=True)
+    response = client.post_form(f"/shifts/{shift.id}/withdraw", {"then": "remove"}, htmx=True)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f'id="shift-{shift.id}"' not in body
+    assert 'hx-swap-oob="true"' in body
+
+
+def test_a_shift_under_way_shows_no_free_places(client, login, make_circle, make_member, make_shift, db):
+    from app.shifts.models import Signup, SignupStatus
+
+    circle = make_circle()
+    person = make_member(circle, locale="en")
+    shift = make_shift(circle, starts_in=timedelta(minutes=-30), hours=2, capacity=5)
+    db.session.add(Signup(shift=shift, user=person, status=SignupStatus.WAITLISTED))
+    db.session.commit()
+    login(person)
+    page = client.get(f"/shifts/{shift.id}").get_data(as_text=True)
+    assert "places free" not in page
