@@ -9,6 +9,8 @@ from wtforms import SelectMultipleField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
+from app.database import local_today
+
 _MARKUP = re.compile(r"[<>]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -64,3 +66,26 @@ class ClockTimeField(TimeField):
             super().process_formdata(valuelist)
         except ValueError:
             raise ValueError(_l("Please enter a time, e.g. 16:00."))
+
+
+class ReasonableDate:
+    """A date within a span around today that a city's planning can mean (and Python can compute with)."""
+
+    def __init__(self, past_years: int = 30, future_years: int = 2):
+        self.past_years = past_years
+        self.future_years = future_years
+
+    def __call__(self, form, field):
+        if field.data is None:
+            return
+        today = local_today()
+        earliest = today.replace(year=today.year - self.past_years, day=1)
+        latest = today.replace(year=today.year + self.future_years, day=1)
+        if not earliest <= field.data <= latest:
+            raise ValidationError(
+                _l(
+                    "Please choose a date between %(first)s and %(last)s.",
+                    first=earliest.isoformat(),
+                    last=latest.isoformat(),
+                )
+            )

@@ -17,7 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from app.forms import ClockTimeField, FreeText, MultiSelect, PlainText, select_choices, strip
+from app.forms import ClockTimeField, FreeText, MultiSelect, PlainText, ReasonableDate, select_choices, strip
 
 WEEKDAYS = [
     (0, _l("Monday")),
@@ -54,7 +54,7 @@ class ShiftForm(FlaskForm):
             PlainText(),
         ],
     )
-    day = DateField(_l("Date"), validators=[InputRequired(DATE_HINT)])
+    day = DateField(_l("Date"), validators=[InputRequired(DATE_HINT), ReasonableDate(past_years=1)])
     start = ClockTimeField(_l("Start"), validators=[InputRequired(_l("Please enter a time, e.g. 16:00."))])
     end = ClockTimeField(_l("End"), validators=[InputRequired(_l("Please enter a time, e.g. 18:00."))])
     capacity = IntegerField(
@@ -87,7 +87,7 @@ class ShiftForm(FlaskForm):
         default="none",
     )
     weekdays = MultiSelect(_l("On these weekdays"), coerce=int, choices=select_choices(WEEKDAYS))
-    until = DateField(_l("Until"), validators=[Optional()])
+    until = DateField(_l("Until"), validators=[Optional(), ReasonableDate(past_years=1)])
     skip = StringField(
         _l("Skip these dates"),
         filters=[strip],
@@ -172,8 +172,8 @@ class FilterForm(FlaskForm):
     district = SelectField(_l("District"), coerce=str, default="")
     circle = SelectField(_l("Circle"), coerce=str, default="")
     activity = SelectField(_l("Activity"), coerce=str, default="")
-    start = DateField(_l("From"), validators=[Optional()])
-    end = DateField(_l("To"), validators=[Optional()])
+    start = DateField(_l("From"), validators=[Optional(), ReasonableDate()])
+    end = DateField(_l("To"), validators=[Optional(), ReasonableDate()])
     mine = BooleanField(_l("Only shifts I can take"))
 
     def validate_end(self, field):

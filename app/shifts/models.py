@@ -194,12 +194,14 @@ class Signup(db.Model):
 
     def record_attendance(self, by: User, attendance: Attendance, hours: Decimal | None) -> None:
         """After the shift: attended (with hours) or no-show; hours become volunteer hours."""
+        if self.shift.is_cancelled:
+            raise DomainError(str(_l("The shift was cancelled: there is no attendance to record.")))
         if not self.shift.has_ended():
             raise DomainError(str(_l("Attendance can be recorded once the shift is over.")))
         if self.status is not SignupStatus.CONFIRMED:
             raise DomainError(str(_l("Only confirmed sign-ups have an attendance.")))
         if attendance is Attendance.ATTENDED:
-            hours = self.shift.duration_hours if hours is None else hours
+            hours = (self.shift.duration_hours if hours is None else hours).quantize(Decimal("0.01"))
             if hours <= 0 or hours > 24:
                 raise DomainError(str(_l("Hours must be more than 0 and at most 24.")), 422)
         else:

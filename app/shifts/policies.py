@@ -17,9 +17,12 @@ def can_manage_shift(user: User, shift: Shift) -> bool:
     return can_manage_circle(user, shift.circle)
 
 
-def can_see_shift(user: User, shift: Shift, is_member: bool) -> bool:
-    """Members see their circle's shifts, everyone signed in sees open ones; those who run it see it all."""
-    return user.is_authenticated and (shift.open_to_all or is_member or can_manage_shift(user, shift))
+def can_see_shift(user: User, shift: Shift, is_member: bool, has_signup: bool = False) -> bool:
+    """Members see their circle's shifts, everyone signed in sees open ones; those who run it see it all.
+
+    Whoever is signed up keeps seeing the shift (and can cancel) after leaving the circle.
+    """
+    return user.is_authenticated and (shift.open_to_all or is_member or has_signup or can_manage_shift(user, shift))
 
 
 def can_manage_activities(user: User) -> bool:

@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask import abort, current_app, flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
@@ -25,6 +26,9 @@ from app.shifts.policies import can_manage_activities, can_manage_shift, can_pla
 from app.views import form_status, render, require, safe_next
 
 PAGE_SIZE = 30
+MAX_PAGES = 20
+SCAN_BATCH = 120
+MAX_SCAN = 2400
 
 
 def _member_circle_ids() -> set[int]:
@@ -37,9 +41,18 @@ def _member_circle_ids() -> set[int]:
     )
 
 
+def _own_signup(shift: Shift) -> Signup | None:
+    return db.session.scalar(
+        select(Signup).where(
+            Signup.shift_id == shift.id, Signup.user_id == current_user.id, Signup.status != SignupStatus.CANCELLED
+        )
+    )
+
+
 def _load_shift(shift_id: int) -> Shift:
     shift = db.get_or_404(Shift, shift_id)
-    require(can_see_shift(current_user, shift, shift.circle_id in _member_circle_ids()))
+    is_member = shift.circle_id in _member_circle_ids()
+    require(can_see_shift(current_user, shift, is_member, has_signup=_own_signup(shift) is not None))
     return shift
 
 
@@ -69,17 +82,25 @@ def _own_signups(shift_ids: list[int]) -> dict[int, Signup]:
     }
 
 
-def _card_context(shift: Shift, signup: Signup | None = None, confirmed: int | None = None) -> dict:
-    """What a shift card shows the current user."""
+def _card_context(
+    shift: Shift,
+    signup: Signup | None = None,
+    confirmed: int | None = None,
+    eligibility: services.Eligibility | None = None,
+    position: int | None = None,
+) -> dict:
+    """What a shift card shows the current user; lists pass what they read for all cards at once."""
     if confirmed is None:
         confirmed = services.confirmed_count(shift)
-    obstacle = None if signup else services.signup_obstacle(current_user, shift)
+    obstacle = None if signup else services.signup_obstacle(current_user, shift, eligibility=eligibility)
+    if position is None and signup is not None:
+        position = services.waitlist_position(signup)
     return {
         "shift": shift,
         "signup": signup,
         "free": max(shift.capacity - confirmed, 0),
         "obstacle": obstacle,
-        "position": services.waitlist_position(signup) if signup else None,
+        "position": position,
     }
 
 
@@ -120,15 +141,29 @@ def open_shifts():
     if form.end.data:
         end = datetime.combine(form.end.data + timedelta(days=1), datetime.min.time())
         query = query.where(Shift.starts_at < services.local_to_utc(end))
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    shifts = db.session.scalars(query.order_by(Shift.starts_at, Shift.id).limit(PAGE_SIZE * page + 1)).all()
-    more = len(shifts) > PAGE_SIZE * page
-    shifts = shifts[: PAGE_SIZE * page]
-    ids = [s.id for s in shifts]
-    counts, mine = _counts(ids), _own_signups(ids)
-    cards = [_card_context(s, mine.get(s.id), counts.get(s.id, 0)) for s in shifts]
-    if form.mine.data:
-        cards = [c for c in cards if c["signup"] is None and c["obstacle"] is None and c["free"] > 0]
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGES)
+    wanted = PAGE_SIZE * page
+    eligibility = services.Eligibility.of(current_user)
+    cards: list[dict] = []
+    more = False
+    # "Only shifts I can take" filters after reading; read on until the page is full (or nothing is left).
+    for offset in range(0, MAX_SCAN, SCAN_BATCH):
+        shifts = db.session.scalars(query.order_by(Shift.starts_at, Shift.id).offset(offset).limit(SCAN_BATCH)).all()
+        ids = [s.id for s in shifts]
+        counts, mine = _counts(ids), _own_signups(ids)
+        positions = services.waitlist_positions(ids)
+        for shift in shifts:
+            signup = mine.get(shift.id)
+            card = _card_context(
+                shift, signup, counts.get(shift.id, 0), eligibility, positions.get(signup.id) if signup else None
+            )
+            if form.mine.data and (signup is not None or card["obstacle"] is not None or card["free"] == 0):
+                continue
+            cards.append(card)
+        if len(cards) > wanted or len(shifts) < SCAN_BATCH:
+            break
+    more = len(cards) > wanted
+    cards = cards[:wanted]
     return render("shifts/open.html", block="results", form=form, cards=cards, more=more, page=page)
 
 
@@ -137,19 +172,23 @@ def open_shifts():
 def my_shifts():
     """The user's upcoming and past shifts, with hours and this year's total."""
     now = utcnow()
-    signups = db.session.scalars(
+    own = (
         select(Signup)
         .join(Shift, Shift.id == Signup.shift_id)
-        .options(selectinload(Signup.shift).selectinload(Shift.circle))
+        .options(
+            selectinload(Signup.shift).selectinload(Shift.circle),
+            selectinload(Signup.shift).selectinload(Shift.accommodation),
+        )
         .where(Signup.user_id == current_user.id, Signup.status != SignupStatus.CANCELLED)
-        .order_by(Shift.starts_at)
-    ).all()
-    upcoming = [s for s in signups if s.shift.ends_at > now]
-    past = [s for s in reversed(signups) if s.shift.ends_at <= now][:50]
+    )
+    upcoming = db.session.scalars(own.where(Shift.ends_at > now).order_by(Shift.starts_at)).all()
+    past = db.session.scalars(own.where(Shift.ends_at <= now).order_by(Shift.starts_at.desc()).limit(50)).all()
+    ids = [s.shift_id for s in upcoming]
+    counts, positions = _counts(ids), services.waitlist_positions(ids)
     year = local_today().year
     return render(
         "shifts/mine.html",
-        upcoming=[_card_context(s.shift, s) for s in upcoming],
+        upcoming=[_card_context(s.shift, s, counts.get(s.shift_id, 0), position=positions.get(s.id)) for s in upcoming],
         past=past,
         year=year,
         total_hours=services.hours_in_year(current_user, year),
@@ -323,7 +362,7 @@ def new(circle_id: int):
                 skip=form.skip_dates(),
             )
             db.session.commit()
-            flash(_("%(count)d shifts planned.", count=len(series.shifts)), "success")
+            flash(ngettext("%(num)d shift planned.", "%(num)d shifts planned.", len(series.shifts)), "success")
             return redirect(url_for("shifts.circle_shifts", circle_id=circle.id), 303)
         except DomainError as error:
             db.session.rollback()
@@ -348,7 +387,7 @@ def edit(shift_id: int):
             form[error.field or "title"].errors.append(error.message)
         else:
             db.session.commit()
-            flash(_("%(count)d shifts saved.", count=len(changed)), "success")
+            flash(ngettext("%(num)d shift saved.", "%(num)d shifts saved.", len(changed)), "success")
             return redirect(url_for("shifts.detail", shift_id=shift.id), 303)
     return render("shifts/form.html", form=form, circle=shift.circle, shift=shift, status=form_status(form))
 
@@ -363,7 +402,14 @@ def cancel(shift_id: int):
     if form.validate_on_submit():
         cancelled = services.cancel_shift(current_user, shift, form.reason.data, form.scope.data)
         db.session.commit()
-        flash(_("%(count)d shifts cancelled; everyone signed up has been told.", count=len(cancelled)), "info")
+        flash(
+            ngettext(
+                "%(num)d shift cancelled; everyone signed up has been told.",
+                "%(num)d shifts cancelled; everyone signed up has been told.",
+                len(cancelled),
+            ),
+            "info",
+        )
         return redirect(url_for("shifts.detail", shift_id=shift.id), 303)
     return _detail_page(shift, status=422, cancel_form=form)
 
@@ -378,7 +424,7 @@ def message(shift_id: int):
     if form.validate_on_submit():
         count = services.message_helpers(current_user, shift, form.subject.data, form.text.data)
         db.session.commit()
-        flash(_("Message sent to %(count)d people.", count=count), "success")
+        flash(ngettext("Message sent to %(num)d person.", "Message sent to %(num)d people.", count), "success")
         return redirect(url_for("shifts.detail", shift_id=shift.id), 303)
     return _detail_page(shift, status=422, message_form=form)
 
@@ -407,7 +453,7 @@ def attendance(shift_id: int):
         raise DomainError(_("Please choose attended or did not come for at least one person."), 422)
     count = services.record_attendance(current_user, shift, entries)
     db.session.commit()
-    flash(_("Attendance saved for %(count)d people.", count=count), "success")
+    flash(ngettext("Attendance saved for %(num)d person.", "Attendance saved for %(num)d people.", count), "success")
     return redirect(url_for("shifts.detail", shift_id=shift.id), 303)
 
 
@@ -485,6 +531,8 @@ def feed(token: str):
     if calendar_feed is None:
         abort(404)
     user = db.session.get(User, calendar_feed.user_id)
+    if not user.is_enabled:
+        abort(404)
     body = services.calendar_for(services.feed_shifts(user), "Lotse")
     response = make_response(body)
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"

@@ -11,10 +11,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from itertools import islice
 
 from dateutil.rrule import WEEKLY, rrule, rrulestr
 from flask import url_for
-from flask_babel import format_datetime
+from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from icalendar import Calendar, Event
@@ -201,8 +202,8 @@ def create_shift(by: User, circle: Circle, day: date, details: ShiftDetails) -> 
     return shift
 
 
-def series_dates(first: date, until: date, weekdays: Iterable[int], interval: int) -> list[date]:
-    """The days of a weekly or biweekly rule (RFC 5545 via dateutil), in local calendar days."""
+def series_dates(first: date, until: date, weekdays: Iterable[int], interval: int, limit: int) -> list[date]:
+    """The days of a weekly or biweekly rule (RFC 5545 via dateutil), at most `limit` of them."""
     rule = rrule(
         WEEKLY,
         interval=interval,
@@ -210,7 +211,7 @@ def series_dates(first: date, until: date, weekdays: Iterable[int], interval: in
         dtstart=datetime.combine(first, time()),
         until=datetime.combine(until, time()),
     )
-    return [occurrence.date() for occurrence in rule]
+    return [occurrence.date() for occurrence in islice(rule, limit)]
 
 
 def create_series(
@@ -231,7 +232,9 @@ def create_series(
     if not weekdays:
         raise DomainError(_("Choose at least one weekday."), 422, "weekdays")
     skip = set(skip)
-    days = [d for d in series_dates(first, until, weekdays, interval) if d not in skip]
+    # One more than allowed is enough to know the series is too long.
+    limit = MAX_SERIES_OCCURRENCES + len(skip) + 1
+    days = [d for d in series_dates(first, until, weekdays, interval, limit) if d not in skip]
     days = [d for d in days if shift_times(d, details.start, details.end)[0] > utcnow()]
     if not days:
         raise DomainError(_("The series has no future dates."), 422, "until")
@@ -280,23 +283,35 @@ def shifts_in_scope(shift: Shift, scope: str) -> list[Shift]:
 def update_shift(by: User, shift: Shift, details: ShiftDetails, day: date, scope: str = "this") -> list[Shift]:
     """Change a shift (or it and the following ones of its series); helpers are told of new times or places."""
     details.check(shift.circle)
-    if shift.is_cancelled:
-        raise DomainError(_("A cancelled shift can't be changed."))
     changed = []
     for target in shifts_in_scope(shift, scope):
         lock_shift(target)
+        if target.is_cancelled:  # re-read under the lock: a cancellation may have come first
+            raise DomainError(_("A cancelled shift can't be changed."))
         before = (target.starts_at, target.ends_at, target.place)
         target_day = day if target is shift else utc_to_local(target.starts_at).date()
         confirmed = confirmed_count(target)
         details.apply(target, target_day)
         if target.capacity < confirmed:
             raise DomainError(
-                _("%(count)d people are already signed up; the capacity can't be lower.", count=confirmed),
+                ngettext(
+                    "%(num)d person is already signed up; the capacity can't be lower.",
+                    "%(num)d people are already signed up; the capacity can't be lower.",
+                    confirmed,
+                ),
                 422,
                 "capacity",
             )
         if target is shift and target.has_started():
             raise DomainError(_("The shift would start in the past."), 422, "day")
+        if (target.starts_at, target.ends_at) != before[:2]:
+            # A reminder sent for the old time says nothing about the new one.
+            db.session.execute(
+                update(Signup)
+                .where(Signup.shift_id == target.id)
+                .values(reminder_sent_at=None)
+                .execution_options(synchronize_session="fetch")
+            )
         _promote_waitlist(target)
         if (target.starts_at, target.ends_at, target.place) != before:
             _tell_helpers(target, "shifts/mail/shift_changed.txt", _l("Changed: %(title)s", title=target.title))
@@ -321,7 +336,7 @@ def cancel_shift(by: User, shift: Shift, reason: str, scope: str = "this") -> li
 
 def message_helpers(by: User, shift: Shift, subject: str, text: str) -> int:
     """A coordinator's message to everyone signed up for the shift; returns how many were written to."""
-    signups = active_signups(shift)
+    signups = [signup for signup in active_signups(shift) if signup.user.is_enabled]
     for signup in signups:
         queue_mail(
             signup.user.email,
@@ -389,58 +404,75 @@ def waitlist_position(signup: Signup) -> int | None:
     return ahead + 1
 
 
-def is_member(user: User, circle_id: int) -> bool:
-    return bool(
-        db.session.scalar(
-            select(func.count())
-            .select_from(CircleMembership)
-            .where(
-                CircleMembership.user_id == user.id,
-                CircleMembership.circle_id == circle_id,
-                CircleMembership.status == MembershipStatus.ACTIVE,
+def waitlist_positions(shift_ids: list[int]) -> dict[int, int]:
+    """Waitlist place of every waiting sign-up of these shifts, by sign-up id, in one query."""
+    if not shift_ids:
+        return {}
+    rows = db.session.execute(
+        select(Signup.id, Signup.shift_id)
+        .where(Signup.shift_id.in_(shift_ids), Signup.status == SignupStatus.WAITLISTED)
+        .order_by(Signup.shift_id, Signup.requested_at, Signup.id)
+    ).all()
+    positions: dict[int, int] = {}
+    counters: dict[int, int] = {}
+    for signup_id, shift_id in rows:
+        counters[shift_id] = counters.get(shift_id, 0) + 1
+        positions[signup_id] = counters[shift_id]
+    return positions
+
+
+@dataclass
+class Eligibility:
+    """What decides whether a person may take a shift, read once for a whole list of shifts."""
+
+    circle_ids: set[int]
+    vetted: list[tuple[date, date]]
+    languages: set[str]
+    bookings: list[tuple[int, datetime, datetime, str]]  # (shift id, start, end, title) of active sign-ups
+
+    @classmethod
+    def of(cls, user: User) -> Eligibility:
+        circle_ids = set(
+            db.session.scalars(
+                select(CircleMembership.circle_id).where(
+                    CircleMembership.user_id == user.id, CircleMembership.status == MembershipStatus.ACTIVE
+                )
             )
         )
-    )
-
-
-def is_vetted(user: User, day: date) -> bool:
-    return bool(
-        db.session.scalar(
-            select(func.count())
-            .select_from(VettingRecord)
-            .where(VettingRecord.user_id == user.id, VettingRecord.seen_on <= day, VettingRecord.valid_until >= day)
+        vetted = list(
+            db.session.execute(
+                select(VettingRecord.seen_on, VettingRecord.valid_until).where(VettingRecord.user_id == user.id)
+            ).all()
         )
-    )
-
-
-def speaks(user: User, code: str) -> bool:
-    return bool(
-        db.session.scalar(
-            select(func.count())
-            .select_from(UserLanguage)
-            .where(UserLanguage.user_id == user.id, UserLanguage.code == code, UserLanguage.level.in_(WORKING_LEVELS))
+        languages = set(
+            db.session.scalars(
+                select(UserLanguage.code).where(UserLanguage.user_id == user.id, UserLanguage.level.in_(WORKING_LEVELS))
+            )
         )
-    )
-
-
-def overlapping_signup(user: User, shift: Shift) -> Signup | None:
-    """A sign-up of the user for another shift at the same time (touching end to start is fine)."""
-    return db.session.scalar(
-        select(Signup)
-        .join(Shift, Shift.id == Signup.shift_id)
-        .where(
-            Signup.user_id == user.id,
-            Signup.shift_id != shift.id,
-            Signup.status != SignupStatus.CANCELLED,
-            Shift.status == ShiftStatus.SCHEDULED,
-            Shift.starts_at < shift.ends_at,
-            Shift.ends_at > shift.starts_at,
+        bookings = list(
+            db.session.execute(
+                select(Shift.id, Shift.starts_at, Shift.ends_at, Shift.title)
+                .join(Signup, Signup.shift_id == Shift.id)
+                .where(Signup.user_id == user.id, Signup.status != SignupStatus.CANCELLED)
+                .where(Shift.status == ShiftStatus.SCHEDULED, Shift.ends_at > utcnow())
+            ).all()
         )
-        .limit(1)
-    )
+        return cls(circle_ids, vetted, languages, bookings)
+
+    def is_vetted_on(self, day: date) -> bool:
+        return any(seen <= day <= until for seen, until in self.vetted)
+
+    def clash(self, shift: Shift) -> str | None:
+        """The title of another shift of this person at the same time (touching end to start is fine)."""
+        for shift_id, starts, ends, title in self.bookings:
+            if shift_id != shift.id and starts < shift.ends_at and ends > shift.starts_at:
+                return title
+        return None
 
 
-def signup_obstacle(user: User, shift: Shift, now: datetime | None = None) -> str | None:
+def signup_obstacle(
+    user: User, shift: Shift, now: datetime | None = None, eligibility: Eligibility | None = None
+) -> str | None:
     """Why the user can't sign up for the shift, as a message; None when nothing stands in the way."""
     now = now or utcnow()
     if shift.is_cancelled:
@@ -449,26 +481,40 @@ def signup_obstacle(user: User, shift: Shift, now: datetime | None = None) -> st
         return _("This shift has already started.")
     if shift.signup_opens_at is not None and now < shift.signup_opens_at:
         return _("Sign-up opens on %(when)s.", when=format_datetime(shift.signup_opens_at, "short"))
-    if not shift.open_to_all and not is_member(user, shift.circle_id):
+    if not user.is_enabled:
+        return _("This account is disabled.")
+    eligibility = eligibility or Eligibility.of(user)
+    if not shift.open_to_all and shift.circle_id not in eligibility.circle_ids:
         return _("This shift is for members of %(circle)s.", circle=shift.circle.name)
-    if shift.requires_vetting and not is_vetted(user, utc_to_local(shift.starts_at).date()):
+    if shift.requires_vetting and not eligibility.is_vetted_on(utc_to_local(shift.starts_at).date()):
         return _(
             "This shift involves work with children and needs a valid certificate of good conduct, "
             "recorded by your coordinator."
         )
-    if shift.required_language and not speaks(user, shift.required_language):
+    if shift.required_language and shift.required_language not in eligibility.languages:
         return _(
             "This shift needs someone who speaks %(language)s at a working level.",
             language=language_name(shift.required_language),
         )
-    clash = overlapping_signup(user, shift)
+    clash = eligibility.clash(shift)
     if clash is not None:
-        return _("You are already signed up for %(title)s at that time.", title=clash.shift.title)
+        return _("You are already signed up for %(title)s at that time.", title=clash)
     return None
+
+
+def lock_user(user: User) -> None:
+    """Serialize one person's sign-ups (two overlapping shifts tapped at once lock different shift rows)."""
+    db.session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(session_token=User.session_token)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def sign_up(user: User, shift: Shift) -> Signup:
     """Sign up for a shift: confirmed while places are free, else on the waitlist."""
+    lock_user(user)  # always the person first, then the shift: one order, no deadlocks
     lock_shift(shift)
     obstacle = signup_obstacle(user, shift)
     if obstacle:
@@ -488,6 +534,9 @@ def sign_up(user: User, shift: Shift) -> Signup:
     signup.requested_at = now
     signup.cancelled_at = None
     signup.late_cancellation = False
+    signup.reminder_sent_at = None
+    signup.attendance = None
+    signup.hours = None
     if has_room:
         signup.status = SignupStatus.CONFIRMED
         signup.confirmed_at = now
@@ -545,14 +594,22 @@ def _promote_waitlist(shift: Shift) -> list[Signup]:
         select(Signup)
         .where(Signup.shift_id == shift.id, Signup.status == SignupStatus.WAITLISTED)
         .order_by(Signup.requested_at, Signup.id)
-        .limit(free)
     ).all()
+    promoted = []
     for signup in waiting:
+        if len(promoted) == free:
+            break
+        # The rules still apply: whoever meanwhile booked another shift at that time, or lost the right to
+        # this one, waits on and the next person moves up.
+        if signup_obstacle(signup.user, shift) is not None:
+            continue
         signup.status = SignupStatus.CONFIRMED
         signup.confirmed_at = utcnow()
+        signup.reminder_sent_at = None
         _mail_confirmation(signup, promoted=True)
+        promoted.append(signup)
     db.session.flush()
-    return list(waiting)
+    return promoted
 
 
 def record_attendance(by: User, shift: Shift, entries: dict[int, tuple[Attendance, Decimal | None]]) -> int:
@@ -590,7 +647,8 @@ def send_reminders(now: datetime | None = None, ahead: timedelta = timedelta(hou
     candidates = db.session.scalars(
         select(Signup.id)
         .join(Shift, Shift.id == Signup.shift_id)
-        .where(Signup.status == SignupStatus.CONFIRMED, Signup.reminder_sent_at.is_(None))
+        .join(User, User.id == Signup.user_id)
+        .where(Signup.status == SignupStatus.CONFIRMED, Signup.reminder_sent_at.is_(None), User.is_enabled.is_(True))
         .where(Shift.status == ShiftStatus.SCHEDULED, Shift.starts_at > now, Shift.starts_at <= now + ahead)
     ).all()
     sent = 0
@@ -675,7 +733,7 @@ def _coordinators(circle_id: int) -> list[User]:
         db.session.scalars(
             select(User)
             .join(RoleGrant, RoleGrant.user_id == User.id)
-            .where(RoleGrant.role == Role.COORDINATOR, RoleGrant.circle_id == circle_id)
+            .where(RoleGrant.role == Role.COORDINATOR, RoleGrant.circle_id == circle_id, User.is_enabled.is_(True))
         )
     )
 
@@ -703,6 +761,8 @@ def _mail_confirmation(signup: Signup, promoted: bool = False) -> None:
 def _tell_helpers(shift: Shift, template: str, subject) -> None:
     """Mail everyone signed up or waiting; confirmed helpers get the updated calendar entry."""
     for signup in active_signups(shift):
+        if not signup.user.is_enabled:
+            continue
         attachments = []
         if signup.status is SignupStatus.CONFIRMED:
             attachments = [("lotse-shift.ics", calendar_for([shift], "Lotse"), "text/calendar")]

@@ -106,3 +106,30 @@ def test_cancel_and_promote_race_with_new_sign_ups(app, live_server, make_circle
     # The freed places go to the two who waited longest, never to a newcomer, and never more than capacity.
     assert sorted(confirmed) == sorted(waiting_ids[:2])
     assert _count(db, shift, SignupStatus.WAITLISTED) == 3 + len(newcomers)
+
+
+def test_one_person_taps_overlapping_shifts_at_once(app, live_server, make_circle, make_member, make_shift, db):
+    circle = make_circle()
+    shifts = [
+        make_shift(circle, capacity=5, starts_in=timedelta(days=3, minutes=15 * n), title=f"S{n}") for n in range(6)
+    ]
+    person = make_member(circle)
+    urls = [f"{live_server}/shifts/{shift.id}/signup" for shift in shifts]
+    session, token = _session(live_server, person.email)
+    statuses = _all_at_once(
+        [
+            lambda url=url: session.post(url, data={"csrf_token": token}, allow_redirects=False).status_code
+            for url in urls
+        ]
+    )
+    db.session.expire_all()
+    # All six overlap one another: exactly one sign-up goes through, the others are refused.
+    assert sorted(statuses) == [303] + [409] * 5
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Signup)
+            .where(Signup.user_id == person.id, Signup.status != SignupStatus.CANCELLED)
+        )
+        == 1
+    )

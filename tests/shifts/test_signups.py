@@ -245,3 +245,56 @@ def test_a_shift_under_way_shows_no_free_places(client, login, make_circle, make
     login(person)
     page = client.get(f"/shifts/{shift.id}").get_data(as_text=True)
     assert "places free" not in page
+
+
+def test_after_leaving_the_circle_one_can_still_cancel(client, login, make_circle, make_member, make_shift, db):
+    from app.places.models import CircleMembership
+
+    circle = make_circle()
+    shift = make_shift(circle)
+    volunteer = make_member(circle)
+    login(volunteer)
+    client.post_form(f"/shifts/{shift.id}/signup")
+    db.session.execute(CircleMembership.__table__.delete())
+    db.session.commit()
+    assert client.get(f"/shifts/{shift.id}").status_code == 200
+    assert client.post_form(f"/shifts/{shift.id}/withdraw").status_code == 303
+    assert _signup(db, shift, volunteer).status is SignupStatus.CANCELLED
+    assert client.get(f"/shifts/{shift.id}").status_code == 403
+
+
+def test_promotion_skips_whoever_booked_another_shift_meanwhile(
+    client, login, make_circle, make_member, make_shift, mailbox, db
+):
+    circle = make_circle()
+    shift = make_shift(circle, capacity=1, starts_in=timedelta(days=3))
+    other = make_shift(circle, capacity=5, starts_in=timedelta(days=3), title="Zur gleichen Zeit")
+    holder, busy, free = make_member(circle), make_member(circle), make_member(circle)
+    db.session.add_all(
+        [
+            Signup(shift=shift, user=holder, status=SignupStatus.CONFIRMED),
+            Signup(shift=other, user=busy, status=SignupStatus.CONFIRMED),
+        ]
+    )
+    db.session.commit()
+    db.session.add(Signup(shift=shift, user=busy, status=SignupStatus.WAITLISTED))
+    db.session.commit()
+    db.session.add(Signup(shift=shift, user=free, status=SignupStatus.WAITLISTED))
+    db.session.commit()
+    login(holder)
+    client.post_form(f"/shifts/{shift.id}/withdraw")
+    assert _signup(db, shift, busy).status is SignupStatus.WAITLISTED
+    assert _signup(db, shift, free).status is SignupStatus.CONFIRMED
+
+
+def test_feed_of_a_disabled_account_is_gone(client, login, make_circle, make_member, db):
+    from app.shifts.models import CalendarFeed
+
+    person = make_member(make_circle())
+    login(person)
+    client.post_form("/shifts/calendar")
+    token = db.session.scalar(select(CalendarFeed.token))
+    assert client.get(f"/calendar/{token}.ics").status_code == 200
+    person.is_enabled = False
+    db.session.commit()
+    assert client.get(f"/calendar/{token}.ics").status_code == 404

@@ -1,0 +1,63 @@
+"""The shift lists read what they need in a fixed number of queries, however many shifts there are."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event
+
+from app.shifts.models import Signup, SignupStatus
+
+BUDGET = 20  # what the pages need today; the growth check is the point of this test
+
+
+@contextmanager
+def counted(engine):
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def _world(db, make_circle, make_member, make_shift, shifts: int):
+    circle = make_circle()
+    person = make_member(circle)
+    others = [make_member(circle) for _ in range(2)]
+    for n in range(shifts):
+        shift = make_shift(
+            circle,
+            capacity=1,
+            starts_in=timedelta(days=1, hours=3 * n),
+            title=f"Einsatz {n}",
+            requires_vetting=n % 3 == 0,
+            required_language="ar" if n % 4 == 0 else None,
+        )
+        if n % 2 == 0:
+            db.session.add(Signup(shift=shift, user=others[0], status=SignupStatus.CONFIRMED))
+            db.session.add(Signup(shift=shift, user=person, status=SignupStatus.WAITLISTED))
+        else:
+            db.session.add(Signup(shift=shift, user=person, status=SignupStatus.CONFIRMED))
+    db.session.commit()
+    return person
+
+
+@pytest.mark.parametrize("path", ["/shifts", "/shifts/mine", "/shifts?mine=y"])
+def test_query_count_does_not_grow_with_the_shifts(app, client, login, db, make_circle, make_member, make_shift, path):
+    person = _world(db, make_circle, make_member, make_shift, shifts=2)
+    login(person)
+    with counted(db.engine) as few:
+        assert client.get(path).status_code == 200
+    _world(db, make_circle, make_member, make_shift, shifts=24)
+    with counted(db.engine) as many:
+        assert client.get(path).status_code == 200
+    print(f"{path}: {len(few)} queries with few shifts, {len(many)} with many")
+    assert len(many) == len(few)
+    assert len(many) <= BUDGET
