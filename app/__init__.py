@@ -47,6 +47,9 @@ def create_app(config: dict | None = None) -> Flask:
     # Fly's proxy terminates TLS and sets X-Forwarded-*; trust exactly one hop.
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
+    from app import request_log
+
+    request_log.init_app(app)
     _init_extensions(app)
     _register_blueprints(app)
     _register_request_hooks(app)

@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select, text
 
 from app.database import utcnow
-from app.extensions import csrf, db
+from app.extensions import csrf, db, talisman
 from app.main import bp
 from app.places.models import Circle, CircleMembership, MembershipStatus
 from app.shifts.models import Shift, ShiftStatus, Signup, SignupStatus
@@ -66,6 +66,7 @@ def set_language():
 
 @bp.get("/healthz")
 @csrf.exempt
+@talisman(force_https=False)  # Fly's health checks reach the machine over plain HTTP
 def healthz():
     """Liveness and database reachability for Fly's health check."""
     try:
