@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectMultipleField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.database import local_today
 
@@ -89,3 +90,10 @@ class ReasonableDate:
                     last=latest.isoformat(),
                 )
             )
+
+
+class MultiCheckbox(MultiSelect):
+    """Several choices as checkboxes, which a thumb can hit more easily than a multiple select."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()

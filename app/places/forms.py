@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
-from app.forms import FreeText, MultiSelect, PlainText, select_choices, strip
+from app.forms import FreeText, MultiCheckbox, PlainText, select_choices, strip
 from app.places.models import KIND_LABELS, AccommodationKind
 
 
@@ -64,7 +64,7 @@ class AccommodationForm(FlaskForm):
 class CircleForm(FlaskForm):
     name = _name_field(_l("Name"))
     district = SelectField(_l("District"), coerce=int, validators=[InputRequired(_l("Please choose a district."))])
-    accommodations = MultiSelect(_l("Accommodations served"), coerce=int)
+    accommodations = MultiCheckbox(_l("Accommodations served"), coerce=int)
     description = TextAreaField(
         _l("Description"),
         filters=[strip],

@@ -17,7 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from app.forms import ClockTimeField, FreeText, MultiSelect, PlainText, ReasonableDate, select_choices, strip
+from app.forms import ClockTimeField, FreeText, MultiCheckbox, PlainText, ReasonableDate, select_choices, strip
 
 WEEKDAYS = [
     (0, _l("Monday")),
@@ -86,7 +86,7 @@ class ShiftForm(FlaskForm):
         choices=select_choices([("none", _l("Once")), ("1", _l("Every week")), ("2", _l("Every other week"))]),
         default="none",
     )
-    weekdays = MultiSelect(_l("On these weekdays"), coerce=int, choices=select_choices(WEEKDAYS))
+    weekdays = MultiCheckbox(_l("On these weekdays"), coerce=int, choices=select_choices(WEEKDAYS))
     until = DateField(_l("Until"), validators=[Optional(), ReasonableDate(past_years=1)])
     skip = StringField(
         _l("Skip these dates"),
