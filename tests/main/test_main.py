@@ -75,3 +75,53 @@ def test_error_page_is_translated(client):
     response = client.get("/no-such-page", headers={"Accept-Language": "tr"})
     assert response.status_code == 404
     assert '<html lang="tr"' in response.get_data(as_text=True)
+
+
+def test_unexpected_error_gives_a_500_page_in_the_users_language(app, client):
+    app.config["PROPAGATE_TEST_ERRORS"] = False
+
+    def broken():
+        raise RuntimeError("a bug")
+
+    app.add_url_rule("/broken-for-test", "broken_for_test", broken)
+    response = client.get("/broken-for-test", headers={"Accept-Language": "uk"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert '<html lang="uk"' in page
+    assert "a bug" not in page
+    assert "Something went wrong on our side" not in page  # the Ukrainian text stands there instead
+
+
+def test_forbidden_page(client, make_user, login):
+    login(make_user())
+    response = client.get("/admin/users", headers={"Accept-Language": "de"})
+    assert response.status_code == 403
+    assert '<html lang="de"' in response.get_data(as_text=True)
+
+
+def test_create_admin_command(app, db):
+    from sqlalchemy import select
+
+    from app.auth.models import Role, User
+
+    result = app.test_cli_runner().invoke(
+        args=["create-admin", "--email", "Chefin@Example.org", "--name", "Chefin", "--password", "a long password"]
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.email == "chefin@example.org"))
+    assert user.has_role(Role.ADMIN)
+    short = app.test_cli_runner().invoke(
+        args=["create-admin", "--email", "x@example.org", "--name", "X", "--password", "short"]
+    )
+    assert short.exit_code != 0
+
+
+def test_seed_demo_if_empty_leaves_real_data_alone(app, db, make_user):
+    from sqlalchemy import func, select
+
+    from app.auth.models import User
+
+    make_user()
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--if-empty"])
+    assert "not loaded" in result.output
+    assert db.session.scalar(select(func.count()).select_from(User)) == 1
