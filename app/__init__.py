@@ -9,6 +9,7 @@ from flask import Flask, abort, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from app import mail
 from app.config import load_config
@@ -44,13 +45,18 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
 
-    # Fly's proxy terminates TLS and sets X-Forwarded-*; trust exactly one hop.
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    # Fly's proxy terminates TLS and sets X-Forwarded-For/-Proto; trust exactly the configured hops (none when the
+    # app faces clients directly, or anyone could pick the address the login limit counts).
+    hops = app.config["PROXY_HOPS"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     from app import request_log
 
     request_log.init_app(app)
     _init_extensions(app)
+    # Ids in URLs are database integers: a larger number is simply not found (instead of overflowing the driver).
+    app.url_map.converters["int"] = BoundedIntConverter
     _register_blueprints(app)
     _register_request_hooks(app)
 
@@ -84,6 +90,11 @@ def _reject_unreadable_input() -> None:
                 "The form contained characters that could not be read. Please check your input and try again."
             ),
         )
+
+
+class BoundedIntConverter(IntegerConverter):
+    def __init__(self, url_map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def _read_static_file_whole(response):

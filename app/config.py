@@ -81,6 +81,8 @@ def load_config() -> dict:
         "ARGON2_TIME_COST": int(os.environ.get("ARGON2_TIME_COST", "3")),
         "ARGON2_MEMORY_COST": int(os.environ.get("ARGON2_MEMORY_COST", "65536")),
         "FORCE_HTTPS": _bool(os.environ.get("FORCE_HTTPS"), default=production),
+        "PROXY_HOPS": int(os.environ.get("PROXY_HOPS", "1" if production else "0")),
+        "REMEMBER_COOKIE_DURATION": 30 * 24 * 3600,
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json" if production else "text"),
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,

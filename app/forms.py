@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectMultipleField, TimeField
 from wtforms.fields.choices import SelectChoice
@@ -86,8 +87,8 @@ class ReasonableDate:
             raise ValidationError(
                 _l(
                     "Please choose a date between %(first)s and %(last)s.",
-                    first=earliest.isoformat(),
-                    last=latest.isoformat(),
+                    first=format_date(earliest),
+                    last=format_date(latest),
                 )
             )
 

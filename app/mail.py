@@ -38,6 +38,10 @@ def queue_mail(to: str, subject: str, template: str, locale: str | None = None, 
 def send_now(message: EmailMessage) -> None:
     config = current_app.config
     if not config["MAIL_SERVER"]:
+        if config["ENV_NAME"] == "production":
+            # Never print mails in production: reset and invitation links would land in the logs.
+            log.error("no MAIL_SERVER configured: mail to %s (%s) not sent", message["To"], message["Subject"])
+            return
         # Development without a mail server: the message goes to the console.
         print(f"\n----- mail -----\n{message}\n----------------", flush=True)
         return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import abort, make_response, render_template
+from flask import abort, current_app, make_response, render_template, request, url_for
 from jinja2_fragments.flask import render_block
 
 from app.extensions import is_htmx_partial
@@ -44,3 +44,19 @@ def safe_next(target: str | None, fallback: str) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return fallback
     return target
+
+
+def public_url(endpoint: str, **values) -> str:
+    """An absolute link for mails and feeds, built from the configured address, never from request headers.
+
+    A Host or X-Forwarded-Host header chosen by a client must not decide where a reset link points.
+    """
+    return current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, **values)
+
+
+def int_arg(name: str, default: int | None = None) -> int | None:
+    """A whole-number query parameter, or the default when it is missing, not a number or out of range."""
+    value = request.args.get(name, type=int)
+    if value is None or not 0 < value <= 2**31 - 1:
+        return default
+    return value

@@ -11,6 +11,7 @@ import threading
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -25,6 +26,7 @@ from app.extensions import db as _db
 from app.passwords import hash_password
 
 PASSWORD = "correct horse battery"
+BASE_URL = "https://lotse.test"
 CHROMIUM = os.environ.get("LOTSE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -101,6 +103,13 @@ class Mailbox:
         assert match, "no link in the mail"
         return match.group(0)
 
+    @staticmethod
+    def path(message: EmailMessage) -> str:
+        """The path of the mail's link, to open with the test client."""
+        link = Mailbox.link(message)
+        assert link.startswith(BASE_URL + "/"), link
+        return urlsplit(link).path
+
 
 @pytest.fixture
 def mailbox(smtp_server) -> Mailbox:
@@ -149,6 +158,7 @@ def app(database_url, smtp_server):
             "ARGON2_TIME_COST": 1,
             "ARGON2_MEMORY_COST": 8192,
             "SESSION_COOKIE_SECURE": False,
+            "BASE_URL": BASE_URL,
             "FORCE_HTTPS": False,
         }
     )

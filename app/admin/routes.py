@@ -16,7 +16,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.forms import select_choices
 from app.places.models import Circle
-from app.views import form_status, render, require
+from app.views import form_status, int_arg, render, require
 
 PAGE_SIZE = 50
 
@@ -27,7 +27,7 @@ def user_list():
     """All accounts, searchable by name or e-mail."""
     require(can_manage_roles(current_user))
     query_text = request.args.get("q", "").strip()[:100]
-    page = request.args.get("page", 1, type=int) or 1
+    page = int_arg("page", 1)
     query = select(User).order_by(User.name)
     if query_text:
         pattern = f"%{query_text.lower()}%"
@@ -68,7 +68,7 @@ def grant_role(user_id: int):
             form.role.errors.append(error.message)
         else:
             db.session.commit()
-            flash(_("%(name)s is now %(role)s.", name=user.name, role=role.label), "success")
+            flash(_("Role given to %(name)s: %(role)s", name=user.name, role=role.label), "success")
             return redirect(url_for("admin.user_detail", user_id=user.id), 303)
     return render("admin/user.html", block="roles", user=user, form=form, status=form_status(form))
 
@@ -85,5 +85,5 @@ def revoke_role(user_id: int, grant_id: int):
     role = grant.role
     services.revoke_role(current_user, grant)
     db.session.commit()
-    flash(_("%(name)s is no longer %(role)s.", name=user.name, role=role.label), "success")
+    flash(_("Role taken from %(name)s: %(role)s", name=user.name, role=role.label), "success")
     return redirect(url_for("admin.user_detail", user_id=user.id), 303)

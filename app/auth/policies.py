@@ -18,12 +18,12 @@ def invitable_roles(user: User) -> list[Role]:
     if user.is_staff:
         return [r for r in Role if r is not Role.ADMIN]
     if user.coordinated_circle_ids:
-        return [Role.VOLUNTEER, Role.INTERPRETER]
+        return [Role.VOLUNTEER]
     return []
 
 
 def can_invite(user: User, role: Role | None = None, circle_id: int | None = None) -> bool:
-    """Staff invite anyone (admins too, for admins); coordinators invite volunteers into their own circle."""
+    """Staff invite anyone (admins only by admins); coordinators invite volunteers into their own circle."""
     roles = invitable_roles(user)
     if not roles:
         return False

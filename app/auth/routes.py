@@ -232,7 +232,12 @@ def invite():
             db.session.commit()
             flash(_("Invitation sent to %(email)s.", email=invitation.email), "success")
             return redirect(url_for("auth.invite"), 303)
-    return render("auth/invite.html", form=form, status=form_status(form))
+    return render(
+        "auth/invite.html",
+        form=form,
+        valid_days=current_app.config["INVITATION_MAX_AGE_DAYS"],
+        status=form_status(form),
+    )
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])

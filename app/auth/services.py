@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -18,6 +18,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.mail import queue_mail
 from app.passwords import burn_time, hash_password, needs_rehash, verify_password
+from app.views import public_url
 
 _RESET_SALT = "password-reset"
 
@@ -100,7 +101,7 @@ def request_password_reset(email: str) -> None:
     user = find_user_by_email(email)
     if user is None or not user.is_enabled:
         return
-    link = url_for("auth.reset_password", token=make_reset_token(user), _external=True)
+    link = public_url("auth.reset_password", token=make_reset_token(user))
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
     queue_mail(
         user.email,
@@ -180,7 +181,7 @@ def create_invitation(by: User, email: str, role: Role, circle_id: int | None) -
         locale=by.locale,
         invitation=invitation,
         inviter=by,
-        link=url_for("auth.accept_invitation", token=token, _external=True),
+        link=public_url("auth.accept_invitation", token=token),
         days=current_app.config["INVITATION_MAX_AGE_DAYS"],
     )
     return invitation

@@ -6,6 +6,7 @@ from flask import abort, current_app, jsonify, redirect, request, session, url_f
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select, text
+from sqlalchemy.orm import selectinload
 
 from app.database import utcnow
 from app.extensions import csrf, db, talisman
@@ -39,6 +40,7 @@ def index():
         .join(Shift, Shift.id == Signup.shift_id)
         .where(Signup.user_id == current_user.id, Signup.status == SignupStatus.CONFIRMED)
         .where(Shift.status == ShiftStatus.SCHEDULED, Shift.ends_at > utcnow())
+        .options(selectinload(Signup.shift).selectinload(Shift.accommodation))
         .order_by(Shift.starts_at)
         .limit(3)
     ).all()

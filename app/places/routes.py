@@ -13,7 +13,7 @@ from app.auth.policies import can_invite
 from app.auth.services import find_user_by_email
 from app.database import local_today
 from app.errors import DomainError
-from app.extensions import db
+from app.extensions import db, limiter
 from app.forms import select_choices
 from app.places import bp, services
 from app.places.forms import AccommodationForm, AppointCoordinatorForm, CircleForm, DistrictForm, VettingForm
@@ -27,7 +27,7 @@ from app.places.models import (
     VettingRecord,
 )
 from app.places.policies import can_manage_circle, can_manage_places, can_record_vetting, can_request_join
-from app.views import form_status, render, require
+from app.views import form_status, int_arg, render, require
 
 
 def _district_choices() -> list[tuple[int, str]]:
@@ -111,7 +111,7 @@ def _district_form(district: District | None):
 def accommodation_list():
     """All accommodations; large ones are flagged."""
     kind = request.args.get("kind", "")
-    district_id = request.args.get("district", type=int)
+    district_id = int_arg("district")
     query = select(Accommodation).options(selectinload(Accommodation.district)).order_by(Accommodation.name)
     if kind in {k.value for k in AccommodationKind}:
         query = query.where(Accommodation.kind == AccommodationKind(kind))
@@ -154,8 +154,8 @@ def _accommodation_form(accommodation: Accommodation | None):
         if accommodation is not None:
             form.district.data = accommodation.district_id
             form.kind.data = accommodation.kind.value
-        elif request.args.get("district", type=int):
-            form.district.data = request.args.get("district", type=int)
+        elif int_arg("district"):
+            form.district.data = int_arg("district")
     if form.validate_on_submit():
         district = db.session.get(District, form.district.data)
         accommodation = services.save_accommodation(
@@ -188,7 +188,7 @@ def _accommodation_form(accommodation: Accommodation | None):
 @login_required
 def circle_list():
     """Every circle, with the viewer's membership; filter by district."""
-    district_id = request.args.get("district", type=int)
+    district_id = int_arg("district")
     query = select(Circle).options(selectinload(Circle.district), selectinload(Circle.accommodations))
     if district_id:
         query = query.where(Circle.district_id == district_id)
@@ -285,8 +285,8 @@ def _circle_form(circle: Circle | None):
         if circle is not None:
             form.district.data = circle.district_id
             form.accommodations.data = [a.id for a in circle.accommodations]
-        elif request.args.get("district", type=int):
-            form.district.data = request.args.get("district", type=int)
+        elif int_arg("district"):
+            form.district.data = int_arg("district")
     if form.validate_on_submit():
         chosen = [a for a in accommodations if a.id in set(form.accommodations.data or [])]
         try:
@@ -309,6 +309,8 @@ def _circle_form(circle: Circle | None):
 
 @bp.post("/circles/<int:circle_id>/join")
 @login_required
+# Each request mails the coordinators: joining and leaving in a loop must not flood their inboxes.
+@limiter.limit("5 per hour", key_func=lambda: f"join:{getattr(current_user, 'id', None)}")
 def circle_join(circle_id: int):
     """Ask to join a circle."""
     circle = db.get_or_404(Circle, circle_id)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -23,6 +22,7 @@ from app.places.models import (
     MembershipStatus,
     VettingRecord,
 )
+from app.views import public_url
 
 STUTTGART_DISTRICTS = (
     "Mitte",
@@ -168,7 +168,7 @@ def request_join(user: User, circle: Circle) -> CircleMembership:
     else:
         membership.reopen()
     db.session.flush()
-    link = url_for("places.circle_detail", circle_id=circle.id, _external=True)
+    link = public_url("places.circle_detail", circle_id=circle.id)
     for coordinator in coordinators_of(circle):
         queue_mail(
             coordinator.email,
@@ -208,7 +208,7 @@ def decide_membership(by: User, membership: CircleMembership, approve: bool) -> 
         locale=membership.user.locale,
         membership=membership,
         approved=approve,
-        link=url_for("places.circle_detail", circle_id=membership.circle_id, _external=True),
+        link=public_url("places.circle_detail", circle_id=membership.circle_id),
     )
 
 

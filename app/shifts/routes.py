@@ -23,7 +23,7 @@ from app.shifts import bp, services
 from app.shifts.forms import ActivityForm, CancelShiftForm, FilterForm, MessageForm, ShiftForm
 from app.shifts.models import ActivityType, Attendance, CalendarFeed, Shift, ShiftStatus, Signup, SignupStatus
 from app.shifts.policies import can_manage_activities, can_manage_shift, can_plan_shifts, can_see_shift
-from app.views import form_status, render, require, safe_next
+from app.views import form_status, int_arg, render, require, safe_next
 
 PAGE_SIZE = 30
 MAX_PAGES = 20
@@ -141,7 +141,7 @@ def open_shifts():
     if form.end.data:
         end = datetime.combine(form.end.data + timedelta(days=1), datetime.min.time())
         query = query.where(Shift.starts_at < services.local_to_utc(end))
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGES)
+    page = min(int_arg("page", 1), MAX_PAGES)
     wanted = PAGE_SIZE * page
     eligibility = services.Eligibility.of(current_user)
     cards: list[dict] = []

@@ -14,7 +14,6 @@ from decimal import Decimal
 from itertools import islice
 
 from dateutil.rrule import WEEKLY, rrule, rrulestr
-from flask import url_for
 from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -39,6 +38,7 @@ from app.shifts.models import (
     Signup,
     SignupStatus,
 )
+from app.views import public_url
 
 MAX_SERIES_OCCURRENCES = 200
 MAX_SHIFT_HOURS = 24
@@ -725,7 +725,7 @@ def feed_shifts(user: User) -> list[Shift]:
 
 
 def _shift_link(shift: Shift) -> str:
-    return url_for("shifts.detail", shift_id=shift.id, _external=True)
+    return public_url("shifts.detail", shift_id=shift.id)
 
 
 def _coordinators(circle_id: int) -> list[User]:

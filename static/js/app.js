@@ -43,6 +43,26 @@
     });
   });
 
+  // The server aims error messages at #messages (HX-Retarget): let htmx show them whatever the status.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr && xhr.status >= 400 && xhr.getResponseHeader("HX-Retarget")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
+  // After a swap removed the focused button, put focus on the swapped region's heading, not on <body>.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (document.activeElement && document.activeElement !== document.body) return;
+    var target = event.detail.target;
+    var heading = target && target.querySelector && target.querySelector("h2, h3");
+    if (heading) {
+      heading.setAttribute("tabindex", "-1");
+      heading.focus();
+    }
+  });
+
   document.addEventListener("htmx:sendError", function () {
     showError(document.body.getAttribute("data-error-message"));
   });

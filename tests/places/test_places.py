@@ -276,3 +276,25 @@ def test_vetting_only_for_members(client, make_user, login, make_circle):
     outsider = make_user()
     login(make_user(roles=[(Role.COORDINATOR, circle)]))
     assert client.get(f"/circles/{circle.id}/members/{outsider.id}/vetting").status_code == 404
+
+
+def test_oversized_ids_and_numbers_are_not_found_or_ignored(client, make_user, login):
+    login(make_user(roles=[Role.ADMIN]))
+    huge = "99999999999999999999"
+    assert client.get(f"/districts/{huge}").status_code == 404
+    assert client.get(f"/circles/{huge}").status_code == 404
+    assert client.post_form(f"/circles/{huge}/join").status_code == 404
+    assert client.get(f"/circles?district={huge}").status_code == 200
+    assert client.get(f"/accommodations?district={huge}").status_code == 200
+    assert client.get(f"/admin/users?page={huge}").status_code == 200
+
+
+def test_join_requests_are_rate_limited(client, make_user, login, make_circle, mailbox):
+    circle = make_circle()
+    make_user(roles=[(Role.COORDINATOR, circle)])
+    login(make_user(locale="en"))
+    for _ in range(5):
+        assert client.post_form(f"/circles/{circle.id}/join").status_code == 303
+        client.post_form(f"/circles/{circle.id}/leave")
+    assert client.post_form(f"/circles/{circle.id}/join").status_code == 429
+    assert len(mailbox.messages) == 5
