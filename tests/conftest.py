@@ -17,7 +17,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, inspect, make_url, text
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -122,13 +122,34 @@ def mailbox(smtp_server) -> Mailbox:
 # --- database and app ------------------------------------------------------------------------------------
 
 
+def _worker_database(url: str, worker_id: str) -> str:
+    """A PostgreSQL database of this test worker's own, next to the configured one (created when missing)."""
+    base = make_url(url)
+    name = f"{base.database}_{worker_id}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}):
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
-    """One database per test session, built by the real Alembic migrations."""
+def worker_id(request) -> str:
+    """The pytest-xdist worker ("gw0", "gw1" ...), or "master" when the tests run in one process."""
+    workerinput = getattr(request.config, "workerinput", None)
+    return workerinput["workerid"] if workerinput else "master"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory, worker_id) -> str:
+    """One database per test session (and per parallel worker), built by the real Alembic migrations."""
     from flask_migrate import upgrade
 
     url = _database_url(tmp_path_factory.mktemp("db"))
     if url.startswith("postgresql"):
+        if worker_id != "master":
+            url = _worker_database(url, worker_id)
         engine = create_engine(url)
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
