@@ -33,13 +33,27 @@ def register_cli(app: Flask) -> None:
         db.session.commit()
         click.echo(f"{added} activity types added.")
 
+    @app.cli.command("seed-topics")
+    def seed_topics_command():
+        """Add the usual dialog topics (housing, school, work ...) that are missing."""
+        from app.dialogs.services import seed_topics
+
+        added = seed_topics()
+        db.session.commit()
+        click.echo(f"{added} topics added.")
+
     @app.cli.command("send-reminders")
     def send_reminders_command():
-        """Mail reminders for shifts in the next 24 hours; safe to run often and on several machines."""
+        """Mail reminders for shifts and dialogs in the next 24 hours and for dialog logs 48 hours overdue.
+
+        Safe to run often and on several machines: each reminder is claimed before it is sent.
+        """
+        from app.dialogs.services import send_reminders as send_dialog_reminders
         from app.shifts.services import send_reminders
 
         with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
             sent = send_reminders()
+            sent += send_dialog_reminders()
         click.echo(f"{sent} reminders sent.")
 
     @app.cli.command("seed-demo")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -178,6 +178,7 @@ def seed_demo(password: str) -> None:
         )
     db.session.flush()
     seed_demo_shifts()
+    seed_demo_dialogs()
 
 
 DEMO_SHIFTS = [
@@ -327,4 +328,93 @@ def seed_demo_shifts(weeks: int = 4) -> None:
         )
     accompaniment_shift = next(s for s in shifts if s.title == "Begleitung zur Ausländerbehörde")
     db.session.add(Signup(shift=accompaniment_shift, user=interpreter, status=SignupStatus.CONFIRMED, confirmed_at=now))
+    db.session.flush()
+
+
+def seed_demo_dialogs() -> None:
+    """Dialogs held and logged, one held without a log, and coming ones partly covered by interpreters."""
+    from datetime import time as clock
+
+    from app.dialogs.models import (
+        Dialog,
+        DialogLanguage,
+        DialogModerator,
+        FollowUp,
+        InterpreterRequest,
+        ModeratorRole,
+        RequestStatus,
+        SessionLog,
+        SessionLogLanguage,
+        SessionLogTag,
+        Topic,
+    )
+    from app.dialogs.services import seed_topics
+    from app.shifts.services import local_to_utc
+
+    seed_topics()
+    if db.session.scalar(select(Dialog.id).limit(1)) is not None:
+        return
+    users = {u.email: u for u in db.session.scalars(select(User))}
+    accommodations = {a.name: a for a in db.session.scalars(select(Accommodation))}
+    topics = {t.name: t for t in db.session.scalars(select(Topic))}
+    moderator, interpreter = users["moderator@lotse.example"], users["interpreter@lotse.example"]
+    today = date.today()
+
+    def dialog(days: int, place: str, topic: str, codes: list[str], expected: int) -> Dialog:
+        day = today + timedelta(days=days)
+        item = Dialog(
+            accommodation=accommodations[place],
+            starts_at=local_to_utc(datetime.combine(day, clock(17, 0))),
+            ends_at=local_to_utc(datetime.combine(day, clock(19, 0))),
+            topic=topic,
+            expected_participants=expected,
+            created_by_id=moderator.id,
+        )
+        item.moderators = [DialogModerator(user=moderator, role=ModeratorRole.LEAD)]
+        item.languages = [DialogLanguage(code=code) for code in codes]
+        db.session.add(item)
+        return item
+
+    held = dialog(-14, "GU Neckarpark", "Zusammenleben im Haus", ["ar", "fa"], 25)
+    held.languages[0].interpreter = interpreter
+    log = SessionLog(
+        dialog=held,
+        idempotency_key="demo-log-neckarpark",
+        payload_digest="0" * 64,
+        refugees=21,
+        volunteers=4,
+        staff=2,
+        started_at=held.starts_at,
+        ended_at=held.ends_at - timedelta(minutes=10),
+        summary="Fragen zur Mülltrennung, zum WLAN im Gemeinschaftsraum und zu Ruhezeiten am Abend. "
+        "Die Heimleitung erklärt die Hausordnung beim nächsten Treffen noch einmal in Ruhe.",
+        written_by=moderator,
+    )
+    log.languages = [SessionLogLanguage(code=code) for code in ("ar", "de", "fa")]
+    log.topics = [topics["Wohnen"], topics["Zusammenleben in der Unterkunft"]]
+    log.tags = [SessionLogTag(tag="Mülltrennung"), SessionLogTag(tag="WLAN")]
+    log.follow_ups = [
+        FollowUp(
+            what="Aushang zur Mülltrennung in fünf Sprachen",
+            responsible="Heimleitung",
+            due_on=today - timedelta(days=3),
+        ),
+        FollowUp(
+            what="WLAN-Router im Gemeinschaftsraum prüfen lassen",
+            responsible="Hausmeister",
+            due_on=today - timedelta(days=7),
+            done_at=utcnow(),
+            done_by_id=moderator.id,
+        ),
+    ]
+    db.session.add(log)
+    dialog(-3, "GU Hallschlag", "Kita und Schule", ["ar", "ps"], 15)
+    coming = dialog(5, "GU Burgholzhof", "Arbeit und Ausbildung", ["ar", "fa", "ti"], 30)
+    coming.languages[0].interpreter = interpreter
+    coming.languages[0].accepted_at = utcnow()
+    coming.languages[1].open_since = utcnow()
+    later = dialog(12, "GU Wiener Straße", "Gesundheit und Arztbesuche", ["ar", "uk"], 20)
+    later.languages[0].requests = [
+        InterpreterRequest(interpreter=interpreter, status=RequestStatus.ASKED, asked_by_id=moderator.id)
+    ]
     db.session.flush()

@@ -263,6 +263,89 @@ FORMS = [
         {"name_de": TEXT, "name_ar": ("long", "script", "encoding")},
     ),
     Form(
+        "dialog",
+        lambda w: "/dialogs/new",
+        "moderator",
+        lambda w: {
+            "topic": "Nachbarschaft",
+            "accommodation": str(w["circle"].accommodations[0].id),
+            "day": w["next_week"],
+            "start": "17:00",
+            "end": "19:00",
+            "languages": "ar",
+            "other_language": "",
+            "lead_moderator": str(w["moderator"].id),
+            "co_moderator": "",
+            "trainee_moderator": "",
+            "expected_participants": "20",
+        },
+        {
+            "topic": TEXT,
+            "accommodation": ("empty", "type=abc", "type=999999"),
+            "day": ("empty", "long", "script", "encoding", "type=31.02.2026"),
+            "start": ("empty", "type=25:00"),
+            "end": ("type=16:00",),
+            "languages": ("empty", "type=xx", "script"),
+            "other_language": ("type=xx", "script"),
+            "lead_moderator": ("empty", "type=abc", "type=999999"),
+            "co_moderator": ("type=abc",),
+            "expected_participants": ("type=-1", "type=many"),
+        },
+    ),
+    Form(
+        "cancel-dialog",
+        lambda w: f"/dialogs/{w['dialog'].id}/cancel",
+        "moderator",
+        lambda w: {"reason": "Krank"},
+        {"reason": TEXT},
+    ),
+    Form(
+        "ask-interpreters",
+        lambda w: f"/dialogs/{w['dialog'].id}/languages/{w['dialog'].languages[0].id}/ask",
+        "moderator",
+        lambda w: {"interpreters": str(w["interpreter"].id)},
+        {"interpreters": ("empty", "type=abc", "type=999999", "script")},
+    ),
+    Form(
+        "dialog-log",
+        lambda w: f"/dialogs/{w['held_dialog'].id}/log",
+        "moderator",
+        lambda w: {
+            "idempotency_key": "bad-input-key-000001",
+            "refugees": "12",
+            "volunteers": "3",
+            "staff": "1",
+            "start": "10:00",
+            "end": "11:30",
+            "languages": "de",
+            "summary": "Gute Runde.",
+            "follow_ups-0-what": "Aushang",
+            "follow_ups-0-responsible": "Heimleitung",
+            "follow_ups-0-due_on": w["next_week"],
+        },
+        {
+            "idempotency_key": ("empty", "long", "script"),
+            "refugees": ("empty", "type=-1", "type=many", "type=99999"),
+            "staff": ("type=1.5",),
+            "start": ("empty", "type=25:00"),
+            "end": ("type=09:00",),
+            "languages": ("type=xx",),
+            "topics": ("type=abc", "type=99999"),
+            "tags": ("long", "script", "encoding"),
+            "summary": TEXT,
+            "follow_ups-0-what": ("long", "script", "encoding"),
+            "follow_ups-0-responsible": ("empty", "long"),
+            "follow_ups-0-due_on": ("empty", "type=morgen", "type=2099-01-01"),
+        },
+    ),
+    Form(
+        "topic",
+        lambda w: "/topics/new",
+        "staff",
+        lambda w: {"name_de": "Gesundheit"},
+        {"name_de": TEXT, "name_fa": ("long", "script", "encoding")},
+    ),
+    Form(
         "language",
         lambda w: "/language",
         None,
@@ -282,6 +365,8 @@ def world(app, db, make_user, make_circle, make_shift):
         "coordinator": make_user(roles=[(Role.COORDINATOR, circle)]),
         "staff": make_user(roles=[Role.STAFF]),
         "admin": make_user(roles=[Role.ADMIN]),
+        "moderator": make_user(roles=[Role.MODERATOR]),
+        "interpreter": make_user(roles=[Role.INTERPRETER], languages=[("ar", "native")]),
     }
     db.session.add(CircleMembership(circle=circle, user=people["volunteer"], status=MembershipStatus.ACTIVE))
     with app.test_request_context():
@@ -295,7 +380,11 @@ def world(app, db, make_user, make_circle, make_shift):
     past_signup = Signup(shift_id=past_shift.id, user_id=people["volunteer"].id, status=SignupStatus.CONFIRMED)
     db.session.add(past_signup)
     db.session.commit()
+    dialog = _dialog(db, people["moderator"], circle.accommodations[0], timedelta(days=3))
+    held_dialog = _dialog(db, people["moderator"], circle.accommodations[0], timedelta(hours=-3))
     return {
+        "dialog": dialog,
+        "held_dialog": held_dialog,
         **people,
         "circle": circle,
         "reset_token": reset_token,
@@ -306,6 +395,19 @@ def world(app, db, make_user, make_circle, make_shift):
         "next_week": (date.today() + timedelta(days=7)).isoformat(),
         "next_month": (date.today() + timedelta(days=35)).isoformat(),
     }
+
+
+def _dialog(db, moderator, accommodation, starts_in):
+    from app.database import utcnow
+    from app.dialogs.models import Dialog, DialogLanguage, DialogModerator, ModeratorRole
+
+    start = (utcnow() + starts_in).replace(second=0, microsecond=0)
+    dialog = Dialog(accommodation=accommodation, starts_at=start, ends_at=start + timedelta(hours=2), topic="Dialog")
+    dialog.moderators.append(DialogModerator(user_id=moderator.id, role=ModeratorRole.LEAD))
+    dialog.languages = [DialogLanguage(code="ar")]
+    db.session.add(dialog)
+    db.session.commit()
+    return dialog
 
 
 @cache

@@ -59,6 +59,40 @@ def shift_form(world: dict) -> dict:
     }
 
 
+def dialog_form(world: dict) -> dict:
+    day = (date.today() + timedelta(days=10)).isoformat()
+    return {
+        "topic": "Neuer Dialog",
+        "accommodation": str(world["accommodation"].id),
+        "day": day,
+        "start": "10:00",
+        "end": "12:00",
+        "languages": ["ar"],
+        "lead_moderator": str(world["moderator"].id),
+    }
+
+
+def log_form(world: dict) -> dict:
+    return {
+        "idempotency_key": "role-matrix-key-0001",
+        "refugees": "10",
+        "volunteers": "2",
+        "staff": "1",
+        "start": "10:00",
+        "end": "11:00",
+        "languages": ["de"],
+        "summary": "Ruhiger Austausch.",
+    }
+
+
+def dialog_managers(status: int = 200) -> dict[str, int]:
+    return only({"moderator": status, "staff": status, "admin": status})
+
+
+def dialog_viewers(status: int = 200) -> dict[str, int]:
+    return only({"interpreter": status, "moderator": status, "staff": status, "admin": status})
+
+
 def coordinator_grant(world: dict):
     return next(g for g in world["coordinator"].role_grants if g.role is Role.COORDINATOR)
 
@@ -311,6 +345,79 @@ CASES = [
         staff(303),
         lambda w: {"name_de": "Lernhilfe"},
     ),
+    Case("dialogs.index", "GET", lambda w: "/dialogs", dialog_viewers()),
+    Case("dialogs.new", "GET", lambda w: "/dialogs/new", dialog_managers()),
+    Case("dialogs.new", "POST", lambda w: "/dialogs/new", dialog_managers(303), dialog_form),
+    Case("dialogs.detail", "GET", lambda w: f"/dialogs/{w['dialog'].id}", dialog_viewers()),
+    Case("dialogs.edit", "GET", lambda w: f"/dialogs/{w['dialog'].id}/edit", dialog_managers()),
+    Case("dialogs.edit", "POST", lambda w: f"/dialogs/{w['dialog'].id}/edit", dialog_managers(303), dialog_form),
+    Case(
+        "dialogs.cancel",
+        "POST",
+        lambda w: f"/dialogs/{w['dialog'].id}/cancel",
+        dialog_managers(303),
+        lambda w: {"reason": "Krankheit"},
+    ),
+    Case(
+        "dialogs.ask",
+        "POST",
+        lambda w: f"/dialogs/{w['dialog'].id}/languages/{w['open_language'].id}/ask",
+        dialog_managers(303),
+        lambda w: {"interpreters": [str(w["interpreter"].id)]},
+    ),
+    Case(
+        "dialogs.open_request",
+        "POST",
+        lambda w: f"/dialogs/{w['dialog'].id}/languages/{w['uncovered_language'].id}/open",
+        dialog_managers(303),
+    ),
+    Case(
+        "dialogs.accept",
+        "POST",
+        lambda w: f"/dialogs/{w['dialog'].id}/languages/{w['open_language'].id}/accept",
+        only({"interpreter": 303}),
+    ),
+    Case(
+        "dialogs.decline",
+        "POST",
+        lambda w: f"/dialogs/{w['dialog'].id}/languages/{w['open_language'].id}/decline",
+        only({"interpreter": 303}),
+    ),
+    Case(
+        "dialogs.withdraw",
+        "POST",
+        lambda w: f"/dialogs/{w['other_dialog'].id}/languages/{w['taken_language'].id}/withdraw",
+        only({"interpreter": 303}),
+    ),
+    Case("dialogs.interpreting", "GET", lambda w: "/interpreting", only({"interpreter": 200})),
+    Case(
+        "dialogs.training",
+        "POST",
+        lambda w: "/interpreting/training",
+        only({"interpreter": 303}),
+        lambda w: {"in_training": "1"},
+    ),
+    Case("dialogs.log", "GET", lambda w: f"/dialogs/{w['held_dialog'].id}/log", dialog_managers()),
+    Case("dialogs.log", "POST", lambda w: f"/dialogs/{w['held_dialog'].id}/log", dialog_managers(303), log_form),
+    Case(
+        "dialogs.follow_up",
+        "POST",
+        lambda w: f"/follow-ups/{w['follow_up'].id}",
+        dialog_managers(303),
+        lambda w: {"done": "1"},
+    ),
+    Case("dialogs.logs", "GET", lambda w: "/dialogs/logs", staff()),
+    Case("dialogs.topics", "GET", lambda w: "/topics", staff()),
+    Case("dialogs.topic_new", "GET", lambda w: "/topics/new", staff()),
+    Case("dialogs.topic_new", "POST", lambda w: "/topics/new", staff(303), lambda w: {"name_de": "Sport"}),
+    Case("dialogs.topic_edit", "GET", lambda w: f"/topics/{w['topic'].id}/edit", staff()),
+    Case(
+        "dialogs.topic_edit",
+        "POST",
+        lambda w: f"/topics/{w['topic'].id}/edit",
+        staff(303),
+        lambda w: {"name_de": "Wohnen und Nachbarschaft"},
+    ),
 ]
 
 
@@ -336,7 +443,9 @@ def world(db, make_user, make_circle, make_shift):
     )
     language = UserLanguage(user=people["volunteer"], code="fa", level=LanguageLevel.NATIVE)
     db.session.add(language)
+    db.session.add(UserLanguage(user=people["interpreter"], code="ar", level=LanguageLevel.NATIVE))
     db.session.commit()
+    dialogs = _dialogs(db, people["moderator"], people["interpreter"], circle.accommodations[0])
     shift = make_shift(circle)
     past_shift = make_shift(circle, starts_in=timedelta(hours=-5), hours=2)
     volunteer_id = people["volunteer"].id
@@ -354,6 +463,53 @@ def world(db, make_user, make_circle, make_shift):
         "accommodation": circle.accommodations[0],
         "pending": db.session.query(CircleMembership).filter_by(user_id=applicant.id).one(),
         "language": language,
+        **dialogs,
+    }
+
+
+def _dialogs(db, moderator, interpreter, accommodation) -> dict:
+    """A dialog with an open request, one the interpreter works at, one held without and one with a log."""
+    from app.database import utcnow
+    from app.dialogs.models import Dialog, DialogLanguage, DialogModerator, FollowUp, ModeratorRole, SessionLog, Topic
+
+    def dialog(starts_in: timedelta, *codes: str) -> Dialog:
+        start = (utcnow() + starts_in).replace(second=0, microsecond=0)
+        item = Dialog(accommodation=accommodation, starts_at=start, ends_at=start + timedelta(hours=2), topic="Dialog")
+        item.moderators.append(DialogModerator(user_id=moderator.id, role=ModeratorRole.LEAD))
+        item.languages = [DialogLanguage(code=code) for code in codes]
+        db.session.add(item)
+        return item
+
+    upcoming = dialog(timedelta(days=3), "ar", "ti")
+    upcoming.languages[0].open_since = utcnow()
+    other = dialog(timedelta(days=5), "ti")
+    other.languages[0].interpreter_id = interpreter.id
+    held = dialog(timedelta(hours=-4))
+    logged = dialog(timedelta(days=-3))
+    topic = Topic(name="Wohnen")
+    log = SessionLog(
+        dialog=logged,
+        idempotency_key="logged-dialog-key-01",
+        payload_digest="0" * 64,
+        refugees=3,
+        volunteers=1,
+        staff=1,
+        started_at=logged.starts_at,
+        ended_at=logged.ends_at,
+        summary="Gut.",
+    )
+    follow_up = FollowUp(log=log, what="Aushang", responsible="Heimleitung", due_on=date.today())
+    db.session.add_all([topic, log, follow_up])
+    db.session.commit()
+    return {
+        "dialog": upcoming,
+        "open_language": upcoming.languages[0],
+        "uncovered_language": upcoming.languages[1],
+        "other_dialog": other,
+        "taken_language": other.languages[0],
+        "held_dialog": held,
+        "follow_up": follow_up,
+        "topic": topic,
     }
 
 

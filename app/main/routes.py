@@ -8,7 +8,10 @@ from flask_login import current_user
 from sqlalchemy import select, text
 from sqlalchemy.orm import selectinload
 
+from app.auth.models import Role
 from app.database import utcnow
+from app.dialogs import services as dialog_services
+from app.dialogs.policies import can_see_dialogs
 from app.extensions import csrf, db, talisman
 from app.main import bp
 from app.places.models import Circle, CircleMembership, MembershipStatus
@@ -44,8 +47,16 @@ def index():
         .order_by(Shift.starts_at)
         .limit(3)
     ).all()
+    dialogs = {}
+    if can_see_dialogs(current_user):
+        dialogs = {
+            "next_dialogs": [d for d in dialog_services.feed_dialogs(current_user) if d.ends_at > utcnow()][:3],
+            "open_requests": dialog_services.count_open_requests(current_user),
+            "unlogged": dialog_services.unlogged_dialogs(current_user) if current_user.has_role(Role.MODERATOR) else [],
+        }
     return render(
         "main/dashboard.html",
+        **dialogs,
         next_shifts=next_shifts,
         memberships=memberships,
         pending_requests=pending_requests,

@@ -179,32 +179,3 @@ class FilterForm(FlaskForm):
     def validate_end(self, field):
         if field.data and self.start.data and field.data < self.start.data:
             raise ValidationError(_l("'To' must not be before 'From'."))
-
-
-def _activity_name_field(label):
-    return StringField(
-        label,
-        filters=[strip],
-        validators=[
-            Optional(),
-            Length(max=80, message=_l("The name can have at most %(max)d characters.", max=80)),
-            PlainText(),
-        ],
-    )
-
-
-class ActivityForm(FlaskForm):
-    name_de = StringField(
-        _l("Name in German"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Please enter the German name.")),
-            Length(max=80, message=_l("The name can have at most %(max)d characters.", max=80)),
-            PlainText(),
-        ],
-    )
-    name_en = _activity_name_field(_l("Name in English"))
-    name_ar = _activity_name_field(_l("Name in Arabic"))
-    name_fa = _activity_name_field(_l("Name in Persian"))
-    name_uk = _activity_name_field(_l("Name in Ukrainian"))
-    name_tr = _activity_name_field(_l("Name in Turkish"))

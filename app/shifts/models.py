@@ -7,7 +7,6 @@ import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Enum, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -16,6 +15,7 @@ from app.auth.models import User
 from app.database import UTCDateTime, utcnow
 from app.errors import DomainError
 from app.extensions import db
+from app.names import NamedInLanguages
 from app.places.models import Accommodation, Circle
 
 # Cancelling less than this long before the start is a late cancellation.
@@ -49,7 +49,7 @@ class Attendance(enum.StrEnum):
 ATTENDANCE_LABELS = {Attendance.ATTENDED: _l("Attended"), Attendance.NO_SHOW: _l("Did not come")}
 
 
-class ActivityType(db.Model):
+class ActivityType(NamedInLanguages, db.Model):
     """A kind of volunteer work (homework help, language café ...), named in every language."""
 
     __tablename__ = "activity_types"
@@ -59,14 +59,6 @@ class ActivityType(db.Model):
     names: Mapped[list[ActivityTypeName]] = relationship(
         back_populates="activity_type", cascade="all, delete-orphan", lazy="selectin"
     )
-
-    def label(self, locale: str | None = None) -> str:
-        """The name in the given (or current) language, German when it has none."""
-        locale = locale or str(get_locale() or "de")
-        for entry in self.names:
-            if entry.locale == locale and entry.name:
-                return entry.name
-        return self.name
 
 
 class ActivityTypeName(db.Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from flask import abort, current_app, flash, make_response, redirect, request, url_for
+from flask import abort, flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -14,13 +14,15 @@ from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
 from app.database import local_today, utcnow
+from app.dialogs.services import dialog_event, feed_dialogs
 from app.errors import DomainError
 from app.extensions import csrf, db
 from app.forms import select_choices
-from app.i18n import language_name, spoken_language_choices
+from app.i18n import spoken_language_choices
+from app.names import names_form, submitted_names
 from app.places.models import Circle, CircleMembership, District, MembershipStatus
 from app.shifts import bp, services
-from app.shifts.forms import ActivityForm, CancelShiftForm, FilterForm, MessageForm, ShiftForm
+from app.shifts.forms import CancelShiftForm, FilterForm, MessageForm, ShiftForm
 from app.shifts.models import ActivityType, Attendance, CalendarFeed, Shift, ShiftStatus, Signup, SignupStatus
 from app.shifts.policies import can_manage_activities, can_manage_shift, can_plan_shifts, can_see_shift
 from app.views import form_status, int_arg, render, require, safe_next
@@ -533,7 +535,8 @@ def feed(token: str):
     user = db.session.get(User, calendar_feed.user_id)
     if not user.is_enabled:
         abort(404)
-    body = services.calendar_for(services.feed_shifts(user), "Lotse")
+    dialogs = [dialog_event(dialog) for dialog in feed_dialogs(user)]
+    body = services.calendar_for(services.feed_shifts(user), "Lotse", dialogs)
     response = make_response(body)
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
     response.headers["Cache-Control"] = "private, max-age=300"
@@ -541,19 +544,6 @@ def feed(token: str):
 
 
 # --- activity types ----------------------------------------------------------------------------------------
-
-
-def _activity_form(activity: ActivityType | None) -> ActivityForm:
-    form = ActivityForm()
-    for code in current_app.config["LANGUAGES"]:
-        form[f"name_{code}"].label.text = _("Name in %(language)s", language=language_name(code))
-        form[f"name_{code}"].render_kw = {"lang": code, "dir": "auto"}
-    if not form.is_submitted() and activity is not None:
-        form.name_de.data = activity.name
-        for entry in activity.names:
-            if f"name_{entry.locale}" in form:
-                form[f"name_{entry.locale}"].data = entry.name
-    return form
 
 
 @bp.get("/activities")
@@ -583,11 +573,10 @@ def activity_edit(activity_id: int):
 
 
 def _save_activity(activity: ActivityType | None):
-    form = _activity_form(activity)
+    form = names_form(activity)
     if form.validate_on_submit():
-        names = {code: form[f"name_{code}"].data or "" for code in current_app.config["LANGUAGES"]}
         try:
-            activity = services.save_activity_type(current_user, names, activity)
+            activity = services.save_activity_type(current_user, submitted_names(form), activity)
         except DomainError as error:
             form[error.field or "name_de"].errors.append(error.message)
         else:

@@ -22,10 +22,12 @@ from sqlalchemy import and_, func, select, update
 
 from app.auth.models import LanguageLevel, Role, RoleGrant, User, UserLanguage
 from app.database import LOCAL_TIMEZONE, utcnow
+from app.dialogs.bookings import dialog_bookings
 from app.errors import DomainError
 from app.extensions import db
 from app.i18n import language_name
 from app.mail import queue_mail
+from app.names import save_names
 from app.places.models import Circle, CircleMembership, MembershipStatus, VettingRecord
 from app.shifts.models import (
     LATE_CANCELLATION,
@@ -123,29 +125,13 @@ def seed_activity_types() -> int:
 
 def save_activity_type(by: User, names: dict[str, str], activity: ActivityType | None = None) -> ActivityType:
     """Create or rename an activity type; the German name is required and unique."""
-    german = names.get("de", "").strip()
-    taken = select(func.count()).select_from(ActivityType).where(func.lower(ActivityType.name) == german.lower())
-    if activity is not None:
-        taken = taken.where(ActivityType.id != activity.id)
-    if db.session.scalar(taken):
-        raise DomainError(_("An activity named %(name)s already exists.", name=german), 422, "name_de")
-    if activity is None:
-        activity = ActivityType(name=german)
-        db.session.add(activity)
-    activity.name = german
-    by_locale = {entry.locale: entry for entry in activity.names}
-    for locale, text in names.items():
-        if locale == "de":
-            continue
-        text = text.strip()
-        if text and locale in by_locale:
-            by_locale[locale].name = text
-        elif text:
-            activity.names.append(ActivityTypeName(locale=locale, name=text))
-        elif locale in by_locale:
-            activity.names.remove(by_locale[locale])
-    db.session.flush()
-    return activity
+    return save_names(
+        ActivityType,
+        ActivityTypeName,
+        names,
+        activity,
+        lambda name: _("An activity named %(name)s already exists.", name=name),
+    )
 
 
 # --- planning ----------------------------------------------------------------------------------------------
@@ -428,7 +414,8 @@ class Eligibility:
     circle_ids: set[int]
     vetted: list[tuple[date, date]]
     languages: set[str]
-    bookings: list[tuple[int, datetime, datetime, str]]  # (shift id, start, end, title) of active sign-ups
+    # ("shift" or "dialog", id, start, end, title) of what the person is booked for and is not yet over.
+    bookings: list[tuple[str, int, datetime, datetime, str]]
 
     @classmethod
     def of(cls, user: User) -> Eligibility:
@@ -449,25 +436,34 @@ class Eligibility:
                 select(UserLanguage.code).where(UserLanguage.user_id == user.id, UserLanguage.level.in_(WORKING_LEVELS))
             )
         )
-        bookings = list(
-            db.session.execute(
-                select(Shift.id, Shift.starts_at, Shift.ends_at, Shift.title)
-                .join(Signup, Signup.shift_id == Shift.id)
-                .where(Signup.user_id == user.id, Signup.status != SignupStatus.CANCELLED)
-                .where(Shift.status == ShiftStatus.SCHEDULED, Shift.ends_at > utcnow())
-            ).all()
-        )
-        return cls(circle_ids, vetted, languages, bookings)
+        return cls(circle_ids, vetted, languages, bookings_of(user))
 
     def is_vetted_on(self, day: date) -> bool:
         return any(seen <= day <= until for seen, until in self.vetted)
 
     def clash(self, shift: Shift) -> str | None:
-        """The title of another shift of this person at the same time (touching end to start is fine)."""
-        for shift_id, starts, ends, title in self.bookings:
-            if shift_id != shift.id and starts < shift.ends_at and ends > shift.starts_at:
+        """The title of another shift or dialog of this person at the same time (touching end to start is fine)."""
+        return self.clash_with(shift.starts_at, shift.ends_at, exclude=("shift", shift.id))
+
+    def clash_with(self, starts: datetime, ends: datetime, exclude: tuple[str, int] | None = None) -> str | None:
+        for kind, booking_id, booked_start, booked_end, title in self.bookings:
+            if (kind, booking_id) != exclude and booked_start < ends and booked_end > starts:
                 return title
         return None
+
+
+def bookings_of(user: User) -> list[tuple[str, int, datetime, datetime, str]]:
+    """Everything the person is booked for that is not over: shifts (also waitlisted) and dialogs."""
+    now = utcnow()
+    shifts = db.session.execute(
+        select(Shift.id, Shift.starts_at, Shift.ends_at, Shift.title)
+        .join(Signup, Signup.shift_id == Shift.id)
+        .where(Signup.user_id == user.id, Signup.status != SignupStatus.CANCELLED)
+        .where(Shift.status == ShiftStatus.SCHEDULED, Shift.ends_at > now)
+    ).all()
+    bookings = [("shift", *row) for row in shifts]
+    bookings += [("dialog", *row) for row in dialog_bookings(user.id, now)]
+    return bookings
 
 
 def signup_obstacle(
@@ -498,7 +494,7 @@ def signup_obstacle(
         )
     clash = eligibility.clash(shift)
     if clash is not None:
-        return _("You are already signed up for %(title)s at that time.", title=clash)
+        return _("You are already booked for %(title)s at that time.", title=clash)
     return None
 
 
@@ -698,13 +694,16 @@ def shift_event(shift: Shift) -> Event:
     return event
 
 
-def calendar_for(shifts: Iterable[Shift], name: str) -> bytes:
+def calendar_for(shifts: Iterable[Shift], name: str, extra_events: Iterable[Event] = ()) -> bytes:
+    """An iCalendar file of the shifts (and other events, such as dialogs)."""
     calendar = Calendar()
     calendar.add("prodid", "-//Lotse//Shifts//EN")
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", name)
     for shift in shifts:
         calendar.add_component(shift_event(shift))
+    for event in extra_events:
+        calendar.add_component(event)
     return calendar.to_ical()
 
 

@@ -125,7 +125,7 @@ def test_no_overlapping_shifts_but_touching_is_fine(client, login, make_circle, 
     assert client.post_form(f"/shifts/{first.id}/signup").status_code == 303
     response = client.post_form(f"/shifts/{overlapping.id}/signup")
     assert response.status_code == 409
-    assert "already signed up for Erste" in response.get_data(as_text=True)
+    assert "already booked for Erste" in response.get_data(as_text=True)
     assert client.post_form(f"/shifts/{touching.id}/signup").status_code == 303
 
 

@@ -1,0 +1,945 @@
+"""Scheduling dialogs, matching interpreters, writing session logs, reminders and calendar entries.
+
+No double booking: a person moderating or interpreting a dialog is not free for a shift or another dialog
+at the same time, and the reverse. Every change to one person's bookings first locks that person's row
+(as shift sign-ups do), and an interpreter takes a language with a conditional UPDATE, so that of two
+interpreters accepting the same language at the same moment exactly one wins.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from icalendar import Event
+from sqlalchemy import and_, exists, or_, select, update
+
+from app.auth.models import Role, RoleGrant, User, UserLanguage
+from app.database import utcnow
+from app.dialogs.models import (
+    LOG_DUE_AFTER,
+    Dialog,
+    DialogLanguage,
+    DialogModerator,
+    DialogStatus,
+    FollowUp,
+    InterpreterRequest,
+    InterpreterTraining,
+    ModeratorRole,
+    RequestStatus,
+    SessionLog,
+    SessionLogLanguage,
+    SessionLogTag,
+    Topic,
+    TopicName,
+    session_log_topics,
+)
+from app.errors import DomainError
+from app.extensions import db
+from app.i18n import language_name
+from app.mail import queue_mail
+from app.names import save_names
+from app.places.models import Accommodation
+from app.shifts.models import Shift, ShiftStatus, Signup, SignupStatus
+from app.shifts.services import WORKING_LEVELS, Eligibility, calendar_for, local_to_utc, lock_user, utc_to_local
+from app.views import public_url
+
+MAX_DIALOG_HOURS = 12
+
+DEFAULT_TOPICS = {
+    # German name: translations
+    "Wohnen": {"en": "Housing", "ar": "السكن", "fa": "مسکن", "uk": "Житло", "tr": "Barınma"},
+    "Schule und Kita": {
+        "en": "School and daycare",
+        "ar": "المدرسة والحضانة",
+        "fa": "مدرسه و مهدکودک",
+        "uk": "Школа і дитсадок",
+        "tr": "Okul ve kreş",
+    },
+    "Arbeit und Ausbildung": {
+        "en": "Work and training",
+        "ar": "العمل والتدريب المهني",
+        "fa": "کار و آموزش حرفه‌ای",
+        "uk": "Робота і навчання",
+        "tr": "İş ve meslek eğitimi",
+    },
+    "Gesundheit": {"en": "Health", "ar": "الصحة", "fa": "سلامت", "uk": "Здоровʼя", "tr": "Sağlık"},
+    "Zusammenleben in der Unterkunft": {
+        "en": "Living together in the accommodation",
+        "ar": "العيش المشترك في السكن",
+        "fa": "زندگی مشترک در محل اقامت",
+        "uk": "Спільне життя в гуртожитку",
+        "tr": "Konaklama yerinde birlikte yaşam",
+    },
+    "Behörden und Aufenthalt": {
+        "en": "Authorities and residence",
+        "ar": "الدوائر الرسمية والإقامة",
+        "fa": "ادارات و اقامت",
+        "uk": "Установи та перебування",
+        "tr": "Resmi daireler ve oturum",
+    },
+    "Deutsch lernen": {
+        "en": "Learning German",
+        "ar": "تعلم اللغة الألمانية",
+        "fa": "یادگیری زبان آلمانی",
+        "uk": "Вивчення німецької",
+        "tr": "Almanca öğrenmek",
+    },
+    "Freizeit und Nachbarschaft": {
+        "en": "Leisure and neighbourhood",
+        "ar": "أوقات الفراغ والجوار",
+        "fa": "اوقات فراغت و همسایگی",
+        "uk": "Дозвілля і сусідство",
+        "tr": "Boş zaman ve komşuluk",
+    },
+}
+
+
+def seed_topics() -> int:
+    """Add the usual dialog topics that are missing; returns how many were added."""
+    existing = set(db.session.scalars(select(Topic.name)))
+    added = 0
+    for name, translations in DEFAULT_TOPICS.items():
+        if name in existing:
+            continue
+        topic = Topic(name=name)
+        topic.names = [TopicName(locale=code, name=text) for code, text in translations.items()]
+        db.session.add(topic)
+        added += 1
+    db.session.flush()
+    return added
+
+
+def save_topic(by: User, names: dict[str, str], topic: Topic | None = None) -> Topic:
+    """Create or rename a topic; the German name is required and unique."""
+
+    def taken(name: str) -> str:
+        return _("A topic named %(name)s already exists.", name=name)
+
+    return save_names(Topic, TopicName, names, topic, taken)
+
+
+# --- people and locks --------------------------------------------------------------------------------------
+
+
+def lock_dialog(dialog: Dialog) -> None:
+    """Take the dialog's row lock for the rest of the transaction and re-read it."""
+    db.session.execute(
+        update(Dialog)
+        .where(Dialog.id == dialog.id)
+        .values(version=Dialog.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(dialog)
+
+
+def is_in_training(user: User) -> bool:
+    return db.session.get(InterpreterTraining, user.id) is not None
+
+
+def set_training(user: User, in_training: bool) -> None:
+    """An interpreter marks themselves in training (they shadow) or experienced (they interpret)."""
+    current = db.session.get(InterpreterTraining, user.id)
+    if in_training and current is None:
+        db.session.add(InterpreterTraining(user_id=user.id))
+    elif not in_training and current is not None:
+        db.session.delete(current)
+    db.session.flush()
+
+
+def moderators() -> list[User]:
+    """Everyone who can moderate a dialog, by name."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.is_enabled.is_(True))
+            .where(exists().where(RoleGrant.user_id == User.id, RoleGrant.role == Role.MODERATOR))
+            .order_by(User.name)
+        )
+    )
+
+
+def _overlapping(starts_col, ends_col, starts: datetime, ends: datetime):
+    return and_(starts_col < ends, ends_col > starts)
+
+
+def eligible_interpreters(language: DialogLanguage, shadow: bool = False) -> list[User]:
+    """Who can take the language: interpreters who speak it at a working level, active, free at that time.
+
+    `shadow` lists interpreters in training (who shadow) instead of those who interpret.
+    """
+    dialog = language.dialog
+    now = utcnow()
+    busy_in_shift = (
+        exists()
+        .where(Signup.user_id == User.id, Signup.status != SignupStatus.CANCELLED)
+        .where(Shift.id == Signup.shift_id, Shift.status == ShiftStatus.SCHEDULED, Shift.ends_at > now)
+        .where(_overlapping(Shift.starts_at, Shift.ends_at, dialog.starts_at, dialog.ends_at))
+    )
+    busy_interpreting = (
+        exists()
+        .where(or_(DialogLanguage.interpreter_id == User.id, DialogLanguage.shadow_id == User.id))
+        .where(DialogLanguage.id != language.id)
+        .where(Dialog.id == DialogLanguage.dialog_id, Dialog.status == DialogStatus.PLANNED)
+        .where(_overlapping(Dialog.starts_at, Dialog.ends_at, dialog.starts_at, dialog.ends_at))
+    )
+    busy_moderating = (
+        exists()
+        .where(DialogModerator.user_id == User.id)
+        .where(Dialog.id == DialogModerator.dialog_id, Dialog.status == DialogStatus.PLANNED)
+        .where(_overlapping(Dialog.starts_at, Dialog.ends_at, dialog.starts_at, dialog.ends_at))
+    )
+    in_training = exists().where(InterpreterTraining.user_id == User.id)
+    speaks = exists().where(
+        UserLanguage.user_id == User.id, UserLanguage.code == language.code, UserLanguage.level.in_(WORKING_LEVELS)
+    )
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.is_enabled.is_(True))
+            .where(exists().where(RoleGrant.user_id == User.id, RoleGrant.role == Role.INTERPRETER))
+            .where(speaks, ~busy_in_shift, ~busy_interpreting, ~busy_moderating)
+            .where(in_training if shadow else ~in_training)
+            .order_by(User.name)
+        )
+    )
+
+
+def interpreter_obstacle(user: User, language: DialogLanguage) -> str | None:
+    """Why the user can't take this language of the dialog, as a message; None when nothing stands in the way."""
+    dialog = language.dialog
+    if dialog.is_cancelled:
+        return _("This dialog has been cancelled.")
+    if dialog.has_started():
+        return _("This dialog has already started.")
+    if not user.is_enabled:
+        return _("This account is disabled.")
+    if not user.has_role(Role.INTERPRETER):
+        return _("Only interpreters can take a language.")
+    eligibility = Eligibility.of(user)
+    if language.code not in eligibility.languages:
+        return _(
+            "This needs someone who speaks %(language)s at a working level.", language=language_name(language.code)
+        )
+    if user.id in {language.interpreter_id, language.shadow_id}:
+        return _("You have already taken %(language)s.", language=language_name(language.code))
+    clash = eligibility.clash_with(dialog.starts_at, dialog.ends_at)
+    if clash is not None:
+        return _("You are already booked for %(title)s at that time.", title=clash)
+    return None
+
+
+# --- scheduling --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class DialogDetails:
+    """What a moderator fills in for a dialog."""
+
+    accommodation: Accommodation
+    day: date
+    start: time
+    end: time
+    topic: str
+    languages: list[str]
+    lead_id: int
+    co_id: int | None = None
+    trainee_id: int | None = None
+    expected_participants: int | None = None
+
+    def times(self) -> tuple[datetime, datetime]:
+        return (
+            local_to_utc(datetime.combine(self.day, self.start)),
+            local_to_utc(datetime.combine(self.day, self.end)),
+        )
+
+    def team(self) -> dict[int, ModeratorRole]:
+        team = {self.lead_id: ModeratorRole.LEAD}
+        for user_id, role in ((self.co_id, ModeratorRole.CO), (self.trainee_id, ModeratorRole.TRAINEE)):
+            if user_id is None:
+                continue
+            if user_id in team:
+                raise DomainError(_("Each person can have only one place in the team."), 422, "co_moderator")
+            team[user_id] = role
+        return team
+
+    def check(self) -> None:
+        starts, ends = self.times()
+        if ends <= starts:
+            raise DomainError(_("The end must be after the start."), 422, "end")
+        if ends - starts > timedelta(hours=MAX_DIALOG_HOURS):
+            raise DomainError(_("A dialog can last at most %(hours)d hours.", hours=MAX_DIALOG_HOURS), 422, "end")
+        if starts <= utcnow():
+            raise DomainError(_("The dialog would start in the past."), 422, "day")
+        if not self.languages:
+            raise DomainError(_("Choose at least one language."), 422, "languages")
+        eligible = {user.id for user in moderators()}
+        for user_id in self.team():
+            if user_id not in eligible:
+                raise DomainError(_("Choose moderators from the list."), 422, "lead_moderator")
+
+
+def _check_free(user: User, starts: datetime, ends: datetime, dialog: Dialog | None) -> None:
+    clash = Eligibility.of(user).clash_with(starts, ends, exclude=("dialog", dialog.id) if dialog else None)
+    if clash is not None:
+        raise DomainError(
+            _("%(name)s is already booked for %(title)s at that time.", name=user.name, title=clash), 409, "day"
+        )
+
+
+def create_dialog(by: User, details: DialogDetails) -> Dialog:
+    """Schedule a dialog; its moderators must be free at that time."""
+    details.check()
+    starts, ends = details.times()
+    dialog = Dialog(
+        accommodation=details.accommodation,
+        starts_at=starts,
+        ends_at=ends,
+        topic=details.topic.strip(),
+        expected_participants=details.expected_participants,
+        created_by_id=by.id,
+    )
+    for user_id, role in sorted(details.team().items()):
+        person = db.session.get(User, user_id)
+        lock_user(person)
+        _check_free(person, starts, ends, None)
+        dialog.moderators.append(DialogModerator(user_id=user_id, role=role))
+    dialog.languages = [DialogLanguage(code=code) for code in dict.fromkeys(details.languages)]
+    db.session.add(dialog)
+    db.session.flush()
+    return dialog
+
+
+def update_dialog(by: User, dialog: Dialog, details: DialogDetails) -> Dialog:
+    """Change a dialog. Everyone booked must still be free at the new time; who is dropped is told."""
+    lock_dialog(dialog)
+    dialog.check_can_change()
+    details.check()
+    starts, ends = details.times()
+    before = (dialog.starts_at, dialog.ends_at, dialog.accommodation_id)
+    team = details.team()
+    booked = {m.user_id for m in dialog.moderators}
+    booked |= {lang.interpreter_id for lang in dialog.languages if lang.code in details.languages}
+    booked |= {lang.shadow_id for lang in dialog.languages if lang.code in details.languages}
+    booked |= set(team)
+    booked.discard(None)
+    if (starts, ends) != before[:2]:
+        for user_id in sorted(booked):
+            person = db.session.get(User, user_id)
+            lock_user(person)
+            _check_free(person, starts, ends, dialog)
+    else:
+        for user_id in sorted(set(team) - {m.user_id for m in dialog.moderators}):
+            person = db.session.get(User, user_id)
+            lock_user(person)
+            _check_free(person, starts, ends, dialog)
+
+    dropped: list[tuple[User, str]] = []
+    for moderator in list(dialog.moderators):
+        if moderator.user_id not in team:
+            dropped.append((moderator.user, ""))
+            dialog.moderators.remove(moderator)
+    by_user = {m.user_id: m for m in dialog.moderators}
+    for user_id, role in team.items():
+        if user_id in by_user:
+            by_user[user_id].role = role
+        else:
+            dialog.moderators.append(DialogModerator(user_id=user_id, role=role))
+    wanted = list(dict.fromkeys(details.languages))
+    for language in list(dialog.languages):
+        if language.code not in wanted:
+            for person in (language.interpreter, language.shadow):
+                if person is not None:
+                    dropped.append((person, language.code))
+            dialog.languages.remove(language)
+    have = {language.code for language in dialog.languages}
+    dialog.languages.extend(DialogLanguage(code=code) for code in wanted if code not in have)
+
+    dialog.accommodation = details.accommodation
+    dialog.starts_at, dialog.ends_at = starts, ends
+    dialog.topic = details.topic.strip()
+    dialog.expected_participants = details.expected_participants
+    if (starts, ends) != before[:2]:
+        db.session.execute(
+            update(DialogLanguage)
+            .where(DialogLanguage.dialog_id == dialog.id)
+            .values(reminder_sent_at=None, shadow_reminder_sent_at=None)
+            .execution_options(synchronize_session="fetch")
+        )
+    db.session.flush()
+    for person, code in dropped:
+        _mail(
+            person,
+            dialog,
+            _l("No longer needed: %(topic)s", topic=dialog.topic),
+            "dialogs/mail/released.txt",
+            language=code,
+        )
+    if (starts, ends, dialog.accommodation_id) != before:
+        for person in booked_people(dialog):
+            _mail(
+                person, dialog, _l("Changed: %(topic)s", topic=dialog.topic), "dialogs/mail/changed.txt", calendar=True
+            )
+    return dialog
+
+
+def booked_people(dialog: Dialog) -> list[User]:
+    """Moderators, interpreters and shadows of the dialog, each once."""
+    people: dict[int, User] = {}
+    for moderator in dialog.moderators:
+        people[moderator.user_id] = moderator.user
+    for language in dialog.languages:
+        for person in (language.interpreter, language.shadow):
+            if person is not None:
+                people[person.id] = person
+    return [person for person in people.values() if person.is_enabled]
+
+
+def cancel_dialog(by: User, dialog: Dialog, reason: str) -> list[User]:
+    """Call the dialog off; everyone booked, and every interpreter still asked, is told."""
+    lock_dialog(dialog)
+    dialog.cancel(reason.strip())
+    told = booked_people(dialog)
+    asked = [
+        request.interpreter
+        for language in dialog.languages
+        for request in language.requests
+        if request.status is RequestStatus.ASKED and language.interpreter_id is None
+    ]
+    for person in asked:
+        if person.is_enabled and person not in told:
+            told.append(person)
+    for person in told:
+        _mail(
+            person, dialog, _l("Cancelled: %(topic)s", topic=dialog.topic), "dialogs/mail/cancelled.txt", calendar=True
+        )
+    db.session.flush()
+    return told
+
+
+# --- interpreter requests ----------------------------------------------------------------------------------
+
+
+def ask_interpreters(by: User, language: DialogLanguage, interpreter_ids: list[int]) -> int:
+    """Ask specific eligible interpreters (each is mailed); returns how many were newly asked."""
+    dialog = language.dialog
+    lock_dialog(dialog)
+    dialog.check_can_change()
+    if language.interpreter_id is not None:
+        raise DomainError(_("%(language)s is already covered.", language=language_name(language.code)))
+    eligible = {user.id: user for user in eligible_interpreters(language)}
+    eligible |= {user.id: user for user in eligible_interpreters(language, shadow=True)}
+    if not interpreter_ids:
+        raise DomainError(_("Choose at least one interpreter."), 422, "interpreters")
+    if any(user_id not in eligible for user_id in interpreter_ids):
+        raise DomainError(_("Choose interpreters from the list of those who are free."), 422, "interpreters")
+    existing = {request.interpreter_id: request for request in language.requests}
+    asked = 0
+    for user_id in dict.fromkeys(interpreter_ids):
+        request = existing.get(user_id)
+        if request is not None and request.status is RequestStatus.ASKED:
+            continue
+        if request is None:
+            request = InterpreterRequest(dialog_language=language, interpreter_id=user_id)
+            db.session.add(request)
+        request.status = RequestStatus.ASKED
+        request.asked_by_id = by.id
+        request.created_at = utcnow()
+        request.answered_at = None
+        person = eligible[user_id]
+        _mail(
+            person,
+            dialog,
+            _l("Can you interpret? %(topic)s", topic=dialog.topic),
+            "dialogs/mail/asked.txt",
+            language=language.code,
+            link=public_url("dialogs.interpreting"),
+        )
+        asked += 1
+    db.session.flush()
+    return asked
+
+
+def post_open_request(by: User, language: DialogLanguage) -> None:
+    """Show the language to every eligible interpreter in their list of open requests."""
+    dialog = language.dialog
+    lock_dialog(dialog)
+    dialog.check_can_change()
+    if language.interpreter_id is not None:
+        raise DomainError(_("%(language)s is already covered.", language=language_name(language.code)))
+    if language.open_since is None:
+        language.open_since = utcnow()
+    db.session.flush()
+
+
+def accept(user: User, language: DialogLanguage) -> DialogLanguage:
+    """Take a language of a dialog: an interpreter in training shadows, anyone else interprets.
+
+    The person's row lock keeps their own bookings from overlapping; the conditional UPDATE lets exactly
+    one of several interpreters take the language.
+    """
+    lock_user(user)
+    db.session.refresh(language)
+    db.session.refresh(language.dialog)
+    obstacle = interpreter_obstacle(user, language)
+    if obstacle:
+        raise DomainError(obstacle)
+    shadow = is_in_training(user)
+    seat = DialogLanguage.shadow_id if shadow else DialogLanguage.interpreter_id
+    values = {"shadow_id": user.id} if shadow else {"interpreter_id": user.id, "accepted_at": utcnow()}
+    taken = db.session.execute(
+        update(DialogLanguage)
+        .where(DialogLanguage.id == language.id, seat.is_(None))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not taken:
+        name = language_name(language.code)
+        raise DomainError(
+            _("Another interpreter in training is already shadowing %(language)s.", language=name)
+            if shadow
+            else _("Another interpreter has already taken %(language)s.", language=name)
+        )
+    db.session.refresh(language)
+    for request in language.requests:
+        if request.interpreter_id == user.id:
+            request.answered_at = utcnow()
+    db.session.flush()
+    dialog = language.dialog
+    _mail(
+        user,
+        dialog,
+        _l("You interpret: %(topic)s", topic=dialog.topic),
+        "dialogs/mail/assigned.txt",
+        language=language.code,
+        shadow=shadow,
+        calendar=True,
+    )
+    for moderator in _leads(dialog):
+        _mail(
+            moderator,
+            dialog,
+            _l("%(language)s covered: %(topic)s", language=language_name(language.code), topic=dialog.topic),
+            "dialogs/mail/covered.txt",
+            language=language.code,
+            interpreter=user,
+            shadow=shadow,
+        )
+    return language
+
+
+def decline(user: User, language: DialogLanguage) -> None:
+    """Turn down a request (asked or open); it leaves the interpreter's list and the moderators know."""
+    lock_user(user)
+    db.session.refresh(language)
+    request = next((r for r in language.requests if r.interpreter_id == user.id), None)
+    asked = request is not None and request.status is RequestStatus.ASKED
+    if not asked and (language.open_since is None or (request is not None)):
+        raise DomainError(_("There is no open request for you."))
+    if request is None:
+        request = InterpreterRequest(dialog_language=language, interpreter_id=user.id)
+        db.session.add(request)
+    request.status = RequestStatus.DECLINED
+    request.answered_at = utcnow()
+    db.session.flush()
+    if asked:
+        for moderator in _leads(language.dialog):
+            _mail(
+                moderator,
+                language.dialog,
+                _l("Declined: %(topic)s", topic=language.dialog.topic),
+                "dialogs/mail/declined.txt",
+                language=language.code,
+                interpreter=user,
+            )
+
+
+def withdraw(user: User, language: DialogLanguage) -> None:
+    """Give a taken language back before the dialog; it is open again and the moderators are told."""
+    lock_user(user)
+    db.session.refresh(language)
+    dialog = language.dialog
+    if dialog.has_started():
+        raise DomainError(_("The dialog has already started; please tell the moderator directly."))
+    if language.interpreter_id == user.id:
+        values = {"interpreter_id": None, "accepted_at": None, "reminder_sent_at": None}
+        seat = DialogLanguage.interpreter_id
+    elif language.shadow_id == user.id:
+        values = {"shadow_id": None, "shadow_reminder_sent_at": None}
+        seat = DialogLanguage.shadow_id
+    else:
+        raise DomainError(_("You have not taken this language."))
+    db.session.execute(
+        update(DialogLanguage)
+        .where(DialogLanguage.id == language.id, seat == user.id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(language)
+    for request in language.requests:
+        if request.interpreter_id == user.id:
+            request.status = RequestStatus.WITHDRAWN
+    db.session.flush()
+    if not dialog.is_cancelled:
+        for moderator in _leads(dialog):
+            _mail(
+                moderator,
+                dialog,
+                _l("Interpreter withdrew: %(topic)s", topic=dialog.topic),
+                "dialogs/mail/withdrawn.txt",
+                language=language.code,
+                interpreter=user,
+            )
+
+
+def open_requests_for(user: User) -> list[tuple[DialogLanguage, bool]]:
+    """Uncovered languages the user could take, soonest first, as (language, asked personally)."""
+    now = utcnow()
+    shadow = is_in_training(user)
+    seat = DialogLanguage.shadow_id if shadow else DialogLanguage.interpreter_id
+    codes = select(UserLanguage.code).where(UserLanguage.user_id == user.id, UserLanguage.level.in_(WORKING_LEVELS))
+    asked_me = exists().where(
+        InterpreterRequest.dialog_language_id == DialogLanguage.id,
+        InterpreterRequest.interpreter_id == user.id,
+        InterpreterRequest.status == RequestStatus.ASKED,
+    )
+    answered = exists().where(
+        InterpreterRequest.dialog_language_id == DialogLanguage.id,
+        InterpreterRequest.interpreter_id == user.id,
+        InterpreterRequest.status != RequestStatus.ASKED,
+    )
+    rows = db.session.execute(
+        select(DialogLanguage, asked_me)
+        .join(Dialog, Dialog.id == DialogLanguage.dialog_id)
+        .where(Dialog.status == DialogStatus.PLANNED, Dialog.starts_at > now)
+        .where(seat.is_(None), DialogLanguage.interpreter_id.is_distinct_from(user.id))
+        .where(DialogLanguage.code.in_(codes))
+        .where(or_(asked_me, and_(DialogLanguage.open_since.is_not(None), ~answered)))
+        .order_by(Dialog.starts_at, DialogLanguage.id)
+        .limit(100)
+    ).all()
+    return [(language, bool(asked)) for language, asked in rows]
+
+
+def assignments_of(user: User, upcoming: bool = True) -> list[DialogLanguage]:
+    """Languages the user interprets (or shadows) in planned dialogs, upcoming soonest first."""
+    query = (
+        select(DialogLanguage)
+        .join(Dialog, Dialog.id == DialogLanguage.dialog_id)
+        .where(or_(DialogLanguage.interpreter_id == user.id, DialogLanguage.shadow_id == user.id))
+        .where(Dialog.status == DialogStatus.PLANNED)
+    )
+    if upcoming:
+        return list(db.session.scalars(query.where(Dialog.ends_at > utcnow()).order_by(Dialog.starts_at)))
+    return list(db.session.scalars(query.where(Dialog.ends_at <= utcnow()).order_by(Dialog.starts_at.desc())))
+
+
+# --- session logs ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class FollowUpDetails:
+    what: str
+    responsible: str
+    due_on: date
+
+
+@dataclass
+class LogDetails:
+    """What the moderator writes after the dialog. There is no field for names of refugees, on purpose."""
+
+    refugees: int
+    volunteers: int
+    staff: int
+    start: time
+    end: time
+    languages: list[str]
+    topic_ids: list[int]
+    tags: list[str]
+    summary: str
+    follow_ups: list[FollowUpDetails] = field(default_factory=list)
+
+    def digest(self) -> str:
+        """A fingerprint of the content: the same submission sent again has the same one."""
+        payload = {
+            "counts": [self.refugees, self.volunteers, self.staff],
+            "times": [self.start.strftime("%H:%M"), self.end.strftime("%H:%M")],
+            "languages": sorted(set(self.languages)),
+            "topics": sorted(set(self.topic_ids)),
+            "tags": sorted({tag.casefold() for tag in self.tags}),
+            "summary": self.summary.strip(),
+            "follow_ups": [[f.what.strip(), f.responsible.strip(), f.due_on.isoformat()] for f in self.follow_ups],
+        }
+        return hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+def write_log(by: User, dialog: Dialog, details: LogDetails, key: str) -> tuple[SessionLog, bool]:
+    """Store the dialog's log once per idempotency key; returns (log, newly stored).
+
+    The same key with the same content returns the stored log; with other content it is refused (409).
+    """
+    lock_dialog(dialog)
+    digest = details.digest()
+    existing = db.session.scalar(select(SessionLog).where(SessionLog.idempotency_key == key))
+    if existing is not None:
+        if existing.dialog_id != dialog.id or existing.payload_digest != digest:
+            raise DomainError(
+                _("This log was already sent with different content. Please reload the page to see what was saved."),
+                409,
+            )
+        return existing, False
+    if dialog.is_cancelled:
+        raise DomainError(_("The dialog was cancelled: there is nothing to log."), 409)
+    if not dialog.has_started():
+        raise DomainError(_("The log can be written once the dialog has started."), 409)
+    if dialog.log is not None:
+        raise DomainError(_("This dialog already has a log."), 409)
+    day = utc_to_local(dialog.starts_at).date()
+    started = local_to_utc(datetime.combine(day, details.start))
+    ended = local_to_utc(datetime.combine(day, details.end))
+    if ended <= started:
+        raise DomainError(_("The end must be after the start."), 422, "end")
+    if min(details.refugees, details.volunteers, details.staff) < 0:
+        raise DomainError(_("Counts can't be negative."), 422, "refugees")
+    known_topics = {topic.id: topic for topic in db.session.scalars(select(Topic))}
+    if any(topic_id not in known_topics for topic_id in details.topic_ids):
+        raise DomainError(_("Please choose from the list."), 422, "topics")
+    log = SessionLog(
+        dialog=dialog,
+        idempotency_key=key,
+        payload_digest=digest,
+        refugees=details.refugees,
+        volunteers=details.volunteers,
+        staff=details.staff,
+        started_at=started,
+        ended_at=ended,
+        summary=details.summary.strip(),
+        written_by_id=by.id,
+    )
+    log.languages = [SessionLogLanguage(code=code) for code in dict.fromkeys(details.languages)]
+    log.topics = [known_topics[topic_id] for topic_id in dict.fromkeys(details.topic_ids)]
+    tags: dict[str, str] = {}
+    for tag in details.tags:
+        tags.setdefault(tag.strip().casefold(), tag.strip())
+    log.tags = [SessionLogTag(tag=tag) for tag in tags.values() if tag]
+    log.follow_ups = [
+        FollowUp(what=f.what.strip(), responsible=f.responsible.strip(), due_on=f.due_on) for f in details.follow_ups
+    ]
+    db.session.add(log)
+    db.session.flush()
+    return log, True
+
+
+def unlogged_dialogs(user: User | None, now: datetime | None = None, overdue_only: bool = False) -> list[Dialog]:
+    """Held dialogs without a log, oldest first: the user's own, or all of them for staff (user None)."""
+    now = now or utcnow()
+    cutoff = now - LOG_DUE_AFTER if overdue_only else now
+    query = (
+        select(Dialog)
+        .where(Dialog.status == DialogStatus.PLANNED, Dialog.ends_at <= cutoff)
+        .where(~exists().where(SessionLog.dialog_id == Dialog.id))
+        .order_by(Dialog.ends_at)
+        .limit(100)
+    )
+    if user is not None:
+        query = query.where(
+            exists().where(
+                DialogModerator.dialog_id == Dialog.id,
+                DialogModerator.user_id == user.id,
+                DialogModerator.role != ModeratorRole.TRAINEE,
+            )
+        )
+    return list(db.session.scalars(query))
+
+
+def mark_follow_up(by: User, follow_up: FollowUp, done: bool) -> None:
+    follow_up.mark(by, done)
+    db.session.flush()
+
+
+# --- reminders ---------------------------------------------------------------------------------------------
+
+
+def send_reminders(now: datetime | None = None, ahead: timedelta = timedelta(hours=24)) -> int:
+    """Remind interpreters of dialogs in the next 24 h, and moderators of logs 48 h overdue; each once.
+
+    Each reminder is claimed with a conditional UPDATE, so several instances never send the same one twice.
+    """
+    now = now or utcnow()
+    sent = 0
+    for seat, stamp in (
+        (DialogLanguage.interpreter_id, DialogLanguage.reminder_sent_at),
+        (DialogLanguage.shadow_id, DialogLanguage.shadow_reminder_sent_at),
+    ):
+        candidates = db.session.scalars(
+            select(DialogLanguage.id)
+            .join(Dialog, Dialog.id == DialogLanguage.dialog_id)
+            .where(seat.is_not(None), stamp.is_(None))
+            .where(Dialog.status == DialogStatus.PLANNED, Dialog.starts_at > now, Dialog.starts_at <= now + ahead)
+        ).all()
+        for language_id in candidates:
+            claimed = db.session.execute(
+                update(DialogLanguage)
+                .where(DialogLanguage.id == language_id, stamp.is_(None))
+                .values({stamp.key: now})
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if claimed:
+                language = db.session.get(DialogLanguage, language_id)
+                person = language.shadow if seat is DialogLanguage.shadow_id else language.interpreter
+                if person is not None and person.is_enabled:
+                    _mail(
+                        person,
+                        language.dialog,
+                        _l("Reminder: %(topic)s", topic=language.dialog.topic),
+                        "dialogs/mail/reminder.txt",
+                        language=language.code,
+                    )
+                    sent += 1
+            db.session.commit()
+    for dialog in unlogged_dialogs(None, now, overdue_only=True):
+        claimed = db.session.execute(
+            update(Dialog)
+            .where(Dialog.id == dialog.id, Dialog.log_reminder_sent_at.is_(None))
+            .values(log_reminder_sent_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed:
+            for moderator in _leads(dialog):
+                _mail(
+                    moderator,
+                    dialog,
+                    _l("Please write the log: %(topic)s", topic=dialog.topic),
+                    "dialogs/mail/log_due.txt",
+                    link=public_url("dialogs.log", dialog_id=dialog.id),
+                )
+                sent += 1
+        db.session.commit()
+    return sent
+
+
+# --- calendar ----------------------------------------------------------------------------------------------
+
+
+def dialog_uid(dialog: Dialog) -> str:
+    return f"dialog-{dialog.id}@lotse"
+
+
+def dialog_event(dialog: Dialog) -> Event:
+    event = Event()
+    event.add("uid", dialog_uid(dialog))
+    event.add("dtstamp", utcnow())
+    event.add("dtstart", dialog.starts_at.astimezone(UTC))
+    event.add("dtend", dialog.ends_at.astimezone(UTC))
+    event.add("summary", dialog.topic)
+    event.add("location", dialog.place)
+    event.add("sequence", dialog.version)
+    event.add("status", "CANCELLED" if dialog.is_cancelled else "CONFIRMED")
+    event.add("url", public_url("dialogs.detail", dialog_id=dialog.id))
+    return event
+
+
+def feed_dialogs(user: User) -> list[Dialog]:
+    """Dialogs the user moderates or interprets, from 60 days back on, cancelled ones marked as such."""
+    since = utcnow() - timedelta(days=60)
+    interprets = select(DialogLanguage.dialog_id).where(
+        or_(DialogLanguage.interpreter_id == user.id, DialogLanguage.shadow_id == user.id)
+    )
+    moderates = select(DialogModerator.dialog_id).where(DialogModerator.user_id == user.id)
+    return list(
+        db.session.scalars(
+            select(Dialog)
+            .where(or_(Dialog.id.in_(interprets), Dialog.id.in_(moderates)), Dialog.ends_at >= since)
+            .order_by(Dialog.starts_at)
+        )
+    )
+
+
+# --- staff overview ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class LogFilter:
+    district_id: int | None = None
+    accommodation_id: int | None = None
+    start: date | None = None
+    end: date | None = None
+    topic_id: int | None = None
+    language: str | None = None
+
+
+def find_logs(filters: LogFilter, limit: int = 50, offset: int = 0) -> list[SessionLog]:
+    """Session logs city-wide, newest dialog first, narrowed by the filters."""
+    query = (
+        select(SessionLog)
+        .join(Dialog, Dialog.id == SessionLog.dialog_id)
+        .join(Accommodation, Accommodation.id == Dialog.accommodation_id)
+    )
+    if filters.district_id:
+        query = query.where(Accommodation.district_id == filters.district_id)
+    if filters.accommodation_id:
+        query = query.where(Dialog.accommodation_id == filters.accommodation_id)
+    if filters.start:
+        query = query.where(Dialog.starts_at >= local_to_utc(datetime.combine(filters.start, time())))
+    if filters.end:
+        query = query.where(Dialog.starts_at < local_to_utc(datetime.combine(filters.end + timedelta(days=1), time())))
+    if filters.topic_id:
+        query = query.where(
+            exists().where(
+                session_log_topics.c.log_id == SessionLog.id, session_log_topics.c.topic_id == filters.topic_id
+            )
+        )
+    if filters.language:
+        query = query.where(
+            exists().where(SessionLogLanguage.log_id == SessionLog.id, SessionLogLanguage.code == filters.language)
+        )
+    return list(db.session.scalars(query.order_by(Dialog.starts_at.desc(), SessionLog.id).limit(limit).offset(offset)))
+
+
+def overdue_follow_ups(today: date, dialog_ids: set[int] | None = None) -> list[FollowUp]:
+    """Open follow-ups past their due date, the longest overdue first."""
+    query = (
+        select(FollowUp)
+        .join(SessionLog, SessionLog.id == FollowUp.log_id)
+        .where(FollowUp.done_at.is_(None), FollowUp.due_on < today)
+        .order_by(FollowUp.due_on, FollowUp.id)
+        .limit(100)
+    )
+    if dialog_ids is not None:
+        query = query.where(SessionLog.dialog_id.in_(dialog_ids))
+    return list(db.session.scalars(query))
+
+
+def count_open_requests(user: User) -> int:
+    return len(open_requests_for(user)) if user.has_role(Role.INTERPRETER) else 0
+
+
+# --- helpers -----------------------------------------------------------------------------------------------
+
+
+def _leads(dialog: Dialog) -> list[User]:
+    """The moderators who run the dialog (not the trainee), who hear about its interpreters and log."""
+    return [m.user for m in dialog.moderators if m.role is not ModeratorRole.TRAINEE and m.user.is_enabled]
+
+
+def _mail(
+    person: User, dialog: Dialog, subject, template: str, calendar: bool = False, link: str | None = None, **context
+) -> None:
+    attachments = []
+    if calendar:
+        attachments = [("lotse-dialog.ics", calendar_for([], "Lotse", [dialog_event(dialog)]), "text/calendar")]
+    queue_mail(
+        person.email,
+        subject,
+        template,
+        locale=person.locale,
+        dialog=dialog,
+        user=person,
+        link=link or public_url("dialogs.detail", dialog_id=dialog.id),
+        attachments=attachments,
+        **context,
+    )

@@ -1,0 +1,69 @@
+"""Factories for dialogs: moderators, interpreters and dialogs at a given time."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from app.auth.models import Role
+from app.database import utcnow
+from app.dialogs.models import Dialog, DialogLanguage, DialogModerator, ModeratorRole
+
+
+@pytest.fixture
+def make_moderator(make_user):
+    def make(**kw):
+        return make_user(roles=[Role.MODERATOR], **kw)
+
+    return make
+
+
+@pytest.fixture
+def make_interpreter(make_user):
+    """An interpreter speaking the given languages (at native level unless given as (code, level))."""
+
+    def make(*codes, **kw):
+        languages = [code if isinstance(code, tuple) else (code, "native") for code in codes]
+        return make_user(roles=[Role.VOLUNTEER, Role.INTERPRETER], languages=languages, **kw)
+
+    return make
+
+
+@pytest.fixture
+def make_dialog(db, make_circle, make_moderator):
+    """A planned dialog starting `starts_in` from now, `hours` long, needing `languages`."""
+
+    def make(
+        languages=("ar",),
+        starts_in=timedelta(days=3),
+        hours=2,
+        lead=None,
+        co=None,
+        trainee=None,
+        accommodation=None,
+        topic="Zusammenleben",
+    ) -> Dialog:
+        start = (utcnow() + starts_in).replace(second=0, microsecond=0)
+        dialog = Dialog(
+            accommodation=accommodation or make_circle().accommodations[0],
+            starts_at=start,
+            ends_at=start + timedelta(hours=hours),
+            topic=topic,
+            expected_participants=20,
+        )
+        dialog.moderators.append(DialogModerator(user=lead or make_moderator(), role=ModeratorRole.LEAD))
+        if co is not None:
+            dialog.moderators.append(DialogModerator(user=co, role=ModeratorRole.CO))
+        if trainee is not None:
+            dialog.moderators.append(DialogModerator(user=trainee, role=ModeratorRole.TRAINEE))
+        dialog.languages = [DialogLanguage(code=code) for code in languages]
+        db.session.add(dialog)
+        db.session.commit()
+        return dialog
+
+    return make
+
+
+def language_of(dialog: Dialog, code: str) -> DialogLanguage:
+    return next(language for language in dialog.languages if language.code == code)

@@ -1,0 +1,55 @@
+"""Real concurrent accepts against a served app: one interpreter per language, no double booking."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, or_, select
+
+from app.dialogs.models import DialogLanguage
+from tests.dialogs.conftest import language_of
+from tests.shifts.test_concurrency import _all_at_once, _allow_many_logins, _session
+
+PEOPLE = 20
+
+
+def test_many_interpreters_accept_the_same_language_at_once(app, live_server, make_dialog, make_interpreter, db):
+    _allow_many_logins(app)
+    dialog = make_dialog(languages=("ar",))
+    language = language_of(dialog, "ar")
+    people = [make_interpreter("ar") for _ in range(PEOPLE)]
+    sessions = [_session(live_server, person.email) for person in people]
+    url = f"{live_server}/dialogs/{dialog.id}/languages/{language.id}/accept"
+
+    def accept(session, token):
+        return lambda: session.post(url, data={"csrf_token": token}, allow_redirects=False).status_code
+
+    statuses = _all_at_once([accept(s, t) for s, t in sessions])
+    assert sorted(statuses) == [303] + [409] * (PEOPLE - 1)
+    db.session.expire_all()
+    winner = people[statuses.index(303)]
+    assert db.session.get(DialogLanguage, language.id).interpreter_id == winner.id
+
+
+def test_one_interpreter_accepting_two_overlapping_dialogs_at_once_gets_one(
+    app, live_server, make_dialog, make_interpreter, db
+):
+    _allow_many_logins(app)
+    first = make_dialog(languages=("ar",), starts_in=timedelta(days=2))
+    second = make_dialog(languages=("ar",), starts_in=timedelta(days=2, hours=1))
+    interpreter = make_interpreter("ar")
+    urls = [f"{live_server}/dialogs/{d.id}/languages/{language_of(d, 'ar').id}/accept" for d in (first, second)]
+    session, token = _session(live_server, interpreter.email)
+    calls = [
+        (lambda url=url: session.post(url, data={"csrf_token": token}, allow_redirects=False).status_code)
+        for url in urls
+    ]
+    statuses = _all_at_once(calls)
+    assert sorted(statuses) == [303, 409]
+    db.session.expire_all()
+    taken = db.session.scalar(
+        select(func.count())
+        .select_from(DialogLanguage)
+        .where(or_(DialogLanguage.interpreter_id == interpreter.id, DialogLanguage.shadow_id == interpreter.id))
+    )
+    assert taken == 1
