@@ -29,6 +29,11 @@ def can_see_dialog(user: User, dialog: Dialog) -> bool:
     )
 
 
+def can_read_log(user: User, dialog: Dialog) -> bool:
+    """A dialog's log is for its moderators (the trainee too) and staff, not for everyone who may see the dialog."""
+    return user.is_authenticated and (user.is_staff or user.id in dialog.moderator_ids())
+
+
 def can_see_dialogs(user: User) -> bool:
     return user.is_authenticated and (user.is_staff or user.has_role(Role.MODERATOR) or user.has_role(Role.INTERPRETER))
 

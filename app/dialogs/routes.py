@@ -30,6 +30,7 @@ from app.dialogs.policies import (
     can_manage_dialog,
     can_manage_topics,
     can_read_all_logs,
+    can_read_log,
     can_schedule_dialogs,
     can_see_dialog,
     can_see_dialogs,
@@ -87,14 +88,18 @@ def index():
     now = utcnow()
     query = (
         select(Dialog)
-        .options(selectinload(Dialog.languages).selectinload(DialogLanguage.requests), selectinload(Dialog.moderators))
+        .options(
+            selectinload(Dialog.languages).selectinload(DialogLanguage.requests),
+            selectinload(Dialog.moderators),
+        )
         .where(Dialog.ends_at > now)
         .order_by(Dialog.starts_at)
         .limit(100)
     )
-    scope = request.args.get("scope", "mine")
+    default_scope = "all" if current_user.is_staff else "mine"
+    scope = request.args.get("scope", default_scope)
     if scope not in ("mine", "all"):
-        scope = "mine"
+        scope = default_scope
     if scope == "mine":
         query = query.where(
             or_(
@@ -264,8 +269,16 @@ def _language_rows(dialog: Dialog, manage: bool, in_training: bool) -> list[dict
             "shadows": [],
         }
         seat_free = language.shadow_id is None if in_training else language.interpreter_id is None
-        if can_interpret(current_user) and not mine and seat_free and not started and not dialog.is_cancelled:
-            row["obstacle"] = services.interpreter_obstacle(current_user, language)
+        row["can_answer"] = (
+            can_interpret(current_user)
+            and not mine
+            and seat_free
+            and not started
+            and not dialog.is_cancelled
+            and services.is_requested_from(current_user, language)
+        )
+        if row["can_answer"]:
+            row["obstacle"] = services.interpreter_obstacle(current_user, language, in_training)
         if manage and language.interpreter_id is None and not started and not dialog.is_cancelled:
             row["eligible"] = services.eligible_interpreters(language)
             row["shadows"] = services.eligible_interpreters(language, shadow=True)
@@ -290,6 +303,7 @@ def _detail_page(dialog: Dialog, status: int = 200, **forms):
         can_interpret=can_interpret(current_user),
         in_training=in_training,
         can_log=manage and dialog.has_started() and not dialog.is_cancelled and dialog.log is None,
+        can_read_log=can_read_log(current_user, dialog),
         log_overdue=dialog.log_overdue(),
         today=today,
         **forms,
@@ -540,7 +554,7 @@ def logs():
             page=1,
             overdue=[],
             today=local_today(),
-            status=400,
+            status=422,
         )
     filters = services.LogFilter(
         district_id=int(form.district.data) if form.district.data else None,

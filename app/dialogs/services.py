@@ -15,8 +15,10 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from icalendar import Event
 from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.orm import contains_eager, selectinload
 
 from app.auth.models import Role, RoleGrant, User, UserLanguage
 from app.database import utcnow
@@ -135,6 +137,14 @@ def lock_dialog(dialog: Dialog) -> None:
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(dialog)
+    # Also re-read what hangs off the dialog: a request that waited for the lock must see the committed seats.
+    db.session.scalars(
+        select(DialogLanguage).where(DialogLanguage.dialog_id == dialog.id).execution_options(populate_existing=True)
+    ).all()
+    db.session.scalars(
+        select(DialogModerator).where(DialogModerator.dialog_id == dialog.id).execution_options(populate_existing=True)
+    ).all()
+    db.session.expire(dialog, ["languages", "moderators"])
 
 
 def is_in_training(user: User) -> bool:
@@ -143,6 +153,11 @@ def is_in_training(user: User) -> bool:
 
 def set_training(user: User, in_training: bool) -> None:
     """An interpreter marks themselves in training (they shadow) or experienced (they interpret)."""
+    lock_user(user)
+    if in_training and any(language.interpreter_id == user.id for language in assignments_of(user)):
+        raise DomainError(
+            _("You interpret in coming dialogs. Please withdraw from them first, or stay marked as experienced.")
+        )
     current = db.session.get(InterpreterTraining, user.id)
     if in_training and current is None:
         db.session.add(InterpreterTraining(user_id=user.id))
@@ -209,9 +224,18 @@ def eligible_interpreters(language: DialogLanguage, shadow: bool = False) -> lis
     )
 
 
-def interpreter_obstacle(user: User, language: DialogLanguage) -> str | None:
-    """Why the user can't take this language of the dialog, as a message; None when nothing stands in the way."""
+def is_requested_from(user: User, language: DialogLanguage) -> bool:
+    """The language was posted openly, or this interpreter was asked for it."""
+    return language.open_since is not None or any(
+        r.interpreter_id == user.id and r.status is RequestStatus.ASKED for r in language.requests
+    )
+
+
+def interpreter_obstacle(user: User, language: DialogLanguage, shadow: bool = False) -> str | None:
+    """Why the user can't take this language of the dialog (or shadow it), as a message; None when nothing stands
+    in the way."""
     dialog = language.dialog
+    name = language_name(language.code)
     if dialog.is_cancelled:
         return _("This dialog has been cancelled.")
     if dialog.has_started():
@@ -220,16 +244,20 @@ def interpreter_obstacle(user: User, language: DialogLanguage) -> str | None:
         return _("This account is disabled.")
     if not user.has_role(Role.INTERPRETER):
         return _("Only interpreters can take a language.")
+    if user.id in {language.interpreter_id, language.shadow_id}:
+        return _("You have already taken %(language)s.", language=name)
+    if shadow and language.shadow_id is not None:
+        return _("Another interpreter in training is already shadowing %(language)s.", language=name)
+    if not shadow and language.interpreter_id is not None:
+        return _("Another interpreter has already taken %(language)s.", language=name)
     eligibility = Eligibility.of(user)
     if language.code not in eligibility.languages:
-        return _(
-            "This needs someone who speaks %(language)s at a working level.", language=language_name(language.code)
-        )
-    if user.id in {language.interpreter_id, language.shadow_id}:
-        return _("You have already taken %(language)s.", language=language_name(language.code))
+        return _("This needs someone who speaks %(language)s at a working level.", language=name)
     clash = eligibility.clash_with(dialog.starts_at, dialog.ends_at)
     if clash is not None:
         return _("You are already booked for %(title)s at that time.", title=clash)
+    if not is_requested_from(user, language):
+        return _("%(language)s has not been requested from you.", language=name)
     return None
 
 
@@ -482,13 +510,13 @@ def accept(user: User, language: DialogLanguage) -> DialogLanguage:
     The person's row lock keeps their own bookings from overlapping; the conditional UPDATE lets exactly
     one of several interpreters take the language.
     """
+    lock_dialog(language.dialog)  # the dialog, then the person: the order every writer keeps
     lock_user(user)
     db.session.refresh(language)
-    db.session.refresh(language.dialog)
-    obstacle = interpreter_obstacle(user, language)
+    shadow = is_in_training(user)
+    obstacle = interpreter_obstacle(user, language, shadow)
     if obstacle:
         raise DomainError(obstacle)
-    shadow = is_in_training(user)
     seat = DialogLanguage.shadow_id if shadow else DialogLanguage.interpreter_id
     values = {"shadow_id": user.id} if shadow else {"interpreter_id": user.id, "accepted_at": utcnow()}
     taken = db.session.execute(
@@ -510,20 +538,19 @@ def accept(user: User, language: DialogLanguage) -> DialogLanguage:
             request.answered_at = utcnow()
     db.session.flush()
     dialog = language.dialog
-    _mail(
-        user,
-        dialog,
-        _l("You interpret: %(topic)s", topic=dialog.topic),
-        "dialogs/mail/assigned.txt",
-        language=language.code,
-        shadow=shadow,
-        calendar=True,
+    subject = (
+        _l("You shadow: %(topic)s", topic=dialog.topic)
+        if shadow
+        else _l("You interpret: %(topic)s", topic=dialog.topic)
     )
+    _mail(user, dialog, subject, "dialogs/mail/assigned.txt", language=language.code, shadow=shadow, calendar=True)
+    # The language's name in each moderator's own language: resolved when their mail is rendered.
+    language_label = LazyString(language_name, language.code)
     for moderator in _leads(dialog):
         _mail(
             moderator,
             dialog,
-            _l("%(language)s covered: %(topic)s", language=language_name(language.code), topic=dialog.topic),
+            _l("%(language)s covered: %(topic)s", language=language_label, topic=dialog.topic),
             "dialogs/mail/covered.txt",
             language=language.code,
             interpreter=user,
@@ -534,11 +561,16 @@ def accept(user: User, language: DialogLanguage) -> DialogLanguage:
 
 def decline(user: User, language: DialogLanguage) -> None:
     """Turn down a request (asked or open); it leaves the interpreter's list and the moderators know."""
+    lock_dialog(language.dialog)
     lock_user(user)
     db.session.refresh(language)
+    dialog = language.dialog
     request = next((r for r in language.requests if r.interpreter_id == user.id), None)
     asked = request is not None and request.status is RequestStatus.ASKED
-    if not asked and (language.open_since is None or (request is not None)):
+    taken = user.id in (language.interpreter_id, language.shadow_id)
+    if dialog.is_cancelled or dialog.has_started() or taken:
+        raise DomainError(_("There is no open request for you."))
+    if not asked and (language.open_since is None or request is not None or not _speaks(user, language.code)):
         raise DomainError(_("There is no open request for you."))
     if request is None:
         request = InterpreterRequest(dialog_language=language, interpreter_id=user.id)
@@ -560,6 +592,7 @@ def decline(user: User, language: DialogLanguage) -> None:
 
 def withdraw(user: User, language: DialogLanguage) -> None:
     """Give a taken language back before the dialog; it is open again and the moderators are told."""
+    lock_dialog(language.dialog)
     lock_user(user)
     db.session.refresh(language)
     dialog = language.dialog
@@ -615,6 +648,7 @@ def open_requests_for(user: User) -> list[tuple[DialogLanguage, bool]]:
     rows = db.session.execute(
         select(DialogLanguage, asked_me)
         .join(Dialog, Dialog.id == DialogLanguage.dialog_id)
+        .options(contains_eager(DialogLanguage.dialog))
         .where(Dialog.status == DialogStatus.PLANNED, Dialog.starts_at > now)
         .where(seat.is_(None), DialogLanguage.interpreter_id.is_distinct_from(user.id))
         .where(DialogLanguage.code.in_(codes))
@@ -630,6 +664,7 @@ def assignments_of(user: User, upcoming: bool = True) -> list[DialogLanguage]:
     query = (
         select(DialogLanguage)
         .join(Dialog, Dialog.id == DialogLanguage.dialog_id)
+        .options(contains_eager(DialogLanguage.dialog))
         .where(or_(DialogLanguage.interpreter_id == user.id, DialogLanguage.shadow_id == user.id))
         .where(Dialog.status == DialogStatus.PLANNED)
     )
@@ -734,17 +769,21 @@ def write_log(by: User, dialog: Dialog, details: LogDetails, key: str) -> tuple[
     return log, True
 
 
-def unlogged_dialogs(user: User | None, now: datetime | None = None, overdue_only: bool = False) -> list[Dialog]:
-    """Held dialogs without a log, oldest first: the user's own, or all of them for staff (user None)."""
+def unlogged_dialogs(
+    user: User | None, now: datetime | None = None, overdue_only: bool = False, unreminded_only: bool = False
+) -> list[Dialog]:
+    """Held dialogs without a log, the latest first: the user's own, or all of them for staff (user None)."""
     now = now or utcnow()
     cutoff = now - LOG_DUE_AFTER if overdue_only else now
     query = (
         select(Dialog)
+        .options(selectinload(Dialog.log))  # none has one: one query says so for all
         .where(Dialog.status == DialogStatus.PLANNED, Dialog.ends_at <= cutoff)
         .where(~exists().where(SessionLog.dialog_id == Dialog.id))
-        .order_by(Dialog.ends_at)
-        .limit(100)
+        .order_by(Dialog.ends_at.desc())
     )
+    # The reminder run reads every unreminded one; the lists show the latest hundred.
+    query = query.where(Dialog.log_reminder_sent_at.is_(None)) if unreminded_only else query.limit(100)
     if user is not None:
         query = query.where(
             exists().where(
@@ -798,10 +837,11 @@ def send_reminders(now: datetime | None = None, ahead: timedelta = timedelta(hou
                         _l("Reminder: %(topic)s", topic=language.dialog.topic),
                         "dialogs/mail/reminder.txt",
                         language=language.code,
+                        shadow=seat is DialogLanguage.shadow_id,
                     )
                     sent += 1
             db.session.commit()
-    for dialog in unlogged_dialogs(None, now, overdue_only=True):
+    for dialog in unlogged_dialogs(None, now, overdue_only=True, unreminded_only=True):
         claimed = db.session.execute(
             update(Dialog)
             .where(Dialog.id == dialog.id, Dialog.log_reminder_sent_at.is_(None))
@@ -878,6 +918,7 @@ def find_logs(filters: LogFilter, limit: int = 50, offset: int = 0) -> list[Sess
         select(SessionLog)
         .join(Dialog, Dialog.id == SessionLog.dialog_id)
         .join(Accommodation, Accommodation.id == Dialog.accommodation_id)
+        .options(contains_eager(SessionLog.dialog))
     )
     if filters.district_id:
         query = query.where(Accommodation.district_id == filters.district_id)
@@ -905,6 +946,8 @@ def overdue_follow_ups(today: date, dialog_ids: set[int] | None = None) -> list[
     query = (
         select(FollowUp)
         .join(SessionLog, SessionLog.id == FollowUp.log_id)
+        .join(Dialog, Dialog.id == SessionLog.dialog_id)
+        .options(contains_eager(FollowUp.log).contains_eager(SessionLog.dialog))
         .where(FollowUp.done_at.is_(None), FollowUp.due_on < today)
         .order_by(FollowUp.due_on, FollowUp.id)
         .limit(100)
@@ -919,6 +962,10 @@ def count_open_requests(user: User) -> int:
 
 
 # --- helpers -----------------------------------------------------------------------------------------------
+
+
+def _speaks(user: User, code: str) -> bool:
+    return code in Eligibility.of(user).languages
 
 
 def _leads(dialog: Dialog) -> list[User]:

@@ -291,6 +291,21 @@ def update_shift(by: User, shift: Shift, details: ShiftDetails, day: date, scope
         if target is shift and target.has_started():
             raise DomainError(_("The shift would start in the past."), 422, "day")
         if (target.starts_at, target.ends_at) != before[:2]:
+            # Nobody confirmed may end up in two places at once (another shift or a dialog).
+            for signup in active_signups(target):
+                if signup.status is not SignupStatus.CONFIRMED:
+                    continue
+                clash = Eligibility.of(signup.user).clash(target)
+                if clash is not None:
+                    raise DomainError(
+                        _(
+                            "%(name)s is already booked for %(title)s at that time.",
+                            name=signup.user.name,
+                            title=clash,
+                        ),
+                        409,
+                        "day",
+                    )
             # A reminder sent for the old time says nothing about the new one.
             db.session.execute(
                 update(Signup)

@@ -32,7 +32,8 @@ def make_interpreter(make_user):
 
 @pytest.fixture
 def make_dialog(db, make_circle, make_moderator):
-    """A planned dialog starting `starts_in` from now, `hours` long, needing `languages`."""
+    """A planned dialog starting `starts_in` from now, `hours` long, needing `languages` (posted openly with
+    `open_request`)."""
 
     def make(
         languages=("ar",),
@@ -43,6 +44,7 @@ def make_dialog(db, make_circle, make_moderator):
         trainee=None,
         accommodation=None,
         topic="Zusammenleben",
+        open_request=False,
     ) -> Dialog:
         start = (utcnow() + starts_in).replace(second=0, microsecond=0)
         dialog = Dialog(
@@ -57,7 +59,8 @@ def make_dialog(db, make_circle, make_moderator):
             dialog.moderators.append(DialogModerator(user=co, role=ModeratorRole.CO))
         if trainee is not None:
             dialog.moderators.append(DialogModerator(user=trainee, role=ModeratorRole.TRAINEE))
-        dialog.languages = [DialogLanguage(code=code) for code in languages]
+        posted = utcnow() if open_request else None
+        dialog.languages = [DialogLanguage(code=code, open_since=posted) for code in languages]
         db.session.add(dialog)
         db.session.commit()
         return dialog

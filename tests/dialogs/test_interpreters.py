@@ -218,7 +218,7 @@ def test_a_shift_that_collides_with_an_interpreting_assignment_is_refused(
 
 
 def test_an_interpreter_cannot_take_two_languages_of_one_dialog(client, login, make_dialog, make_interpreter, db):
-    dialog = make_dialog(languages=("ar", "fa"))
+    dialog = make_dialog(languages=("ar", "fa"), open_request=True)
     interpreter = make_interpreter("ar", "fa")
     login(interpreter)
     assert client.post_form(f"/dialogs/{dialog.id}/languages/{language_of(dialog, 'ar').id}/accept").status_code == 303
@@ -297,7 +297,7 @@ def test_withdrawing_opens_the_language_again_and_tells_the_moderators(
 
 
 def test_an_interpreter_in_training_shadows_without_covering(client, login, make_dialog, make_interpreter, db):
-    dialog = make_dialog(languages=("ar",))
+    dialog = make_dialog(languages=("ar",), open_request=True)
     language = language_of(dialog, "ar")
     trainee = make_interpreter("ar")
     login(trainee)
@@ -308,7 +308,7 @@ def test_an_interpreter_in_training_shadows_without_covering(client, login, make
     db.session.expire_all()
     language = db.session.get(DialogLanguage, language.id)
     assert language.shadow_id == trainee.id and language.interpreter_id is None
-    assert language.coverage is Coverage.UNCOVERED
+    assert language.coverage is Coverage.REQUESTED, "a shadow does not cover the language"
     # An experienced interpreter can still take it.
     client.post_form("/logout")
     experienced = make_interpreter("ar")
@@ -357,3 +357,102 @@ def test_interpreters_are_reminded_once_a_day_ahead(app, db, make_dialog, make_i
     else:
         assert (first, second) == (0, 0)
         assert mailbox.to(interpreter.email) == []
+
+
+def test_a_language_nobody_requested_cannot_be_taken(client, login, make_dialog, make_interpreter, db):
+    dialog = make_dialog(languages=("ar",))
+    language = language_of(dialog, "ar")
+    interpreter = make_interpreter("ar")
+    login(interpreter)
+    page = client.get(f"/dialogs/{dialog.id}").get_data(as_text=True)
+    assert f"/languages/{language.id}/accept" not in page
+    response = client.post_form(f"/dialogs/{dialog.id}/languages/{language.id}/accept")
+    assert response.status_code == 409
+    assert "wurde bei Ihnen nicht angefragt" in response.get_data(as_text=True)
+    # Asked personally, the same interpreter can.
+    db.session.add(
+        InterpreterRequest(dialog_language=language, interpreter_id=interpreter.id, status=RequestStatus.ASKED)
+    )
+    db.session.commit()
+    assert client.post_form(f"/dialogs/{dialog.id}/languages/{language.id}/accept").status_code == 303
+
+
+def test_declining_after_accepting_or_after_a_cancellation_is_refused(
+    client, login, make_dialog, make_interpreter, mailbox, db
+):
+    from app.dialogs.models import DialogStatus
+
+    dialog = make_dialog(languages=("ar", "fa"))
+    interpreter = make_interpreter("ar", "fa")
+    for language in dialog.languages:
+        db.session.add(
+            InterpreterRequest(dialog_language=language, interpreter_id=interpreter.id, status=RequestStatus.ASKED)
+        )
+    db.session.commit()
+    arabic, persian = language_of(dialog, "ar"), language_of(dialog, "fa")
+    login(interpreter)
+    assert client.post_form(f"/dialogs/{dialog.id}/languages/{arabic.id}/accept").status_code == 303
+    mailbox.clear()
+    assert client.post_form(f"/dialogs/{dialog.id}/languages/{arabic.id}/decline").status_code == 409
+    dialog.status = DialogStatus.CANCELLED
+    db.session.commit()
+    assert client.post_form(f"/dialogs/{dialog.id}/languages/{persian.id}/decline").status_code == 409
+    assert mailbox.messages == []
+
+
+def test_an_interpreter_with_coming_assignments_cannot_switch_to_training(
+    client, login, make_dialog, make_interpreter, db
+):
+    dialog = make_dialog(languages=("ar",))
+    interpreter = make_interpreter("ar")
+    language_of(dialog, "ar").interpreter_id = interpreter.id
+    db.session.commit()
+    login(interpreter)
+    assert client.post_form("/interpreting/training", {"in_training": "1"}).status_code == 409
+    assert db.session.get(InterpreterTraining, interpreter.id) is None
+
+
+def test_moderators_read_the_language_in_their_own_language(
+    client, login, make_dialog, make_interpreter, make_moderator, mailbox, db
+):
+    lead = make_moderator(locale="de")
+    dialog = make_dialog(languages=("fa",), lead=lead, open_request=True)
+    interpreter = make_interpreter("fa", locale="fa")
+    login(interpreter)
+    assert client.post_form(f"/dialogs/{dialog.id}/languages/{language_of(dialog, 'fa').id}/accept").status_code == 303
+    [message] = mailbox.to(lead.email)
+    assert message["Subject"].startswith("Persisch ")
+
+
+def test_moving_a_shift_onto_an_interpreting_assignment_is_refused(
+    client, login, make_dialog, make_interpreter, make_circle, make_shift, make_user, db
+):
+    from app.shifts.services import utc_to_local
+
+    dialog = make_dialog(languages=("ar",), starts_in=timedelta(days=4), topic="Elternabend")
+    interpreter = make_interpreter("ar")
+    language_of(dialog, "ar").interpreter_id = interpreter.id
+    circle = make_circle()
+    shift = make_shift(circle, starts_in=timedelta(days=2))
+    db.session.add(Signup(shift=shift, user=interpreter, status=SignupStatus.CONFIRMED))
+    db.session.commit()
+    login(make_user(roles=[Role.STAFF]))
+    start = utc_to_local(dialog.starts_at)
+    response = client.post_form(
+        f"/shifts/{shift.id}/edit",
+        {
+            "title": shift.title,
+            "activity_type": str(shift.activity_type_id),
+            "accommodation": str(shift.accommodation_id),
+            "day": start.date().isoformat(),
+            "start": start.strftime("%H:%M"),
+            "end": (start + timedelta(hours=1)).strftime("%H:%M"),
+            "capacity": "2",
+            "required_language": "",
+            "scope": "this",
+        },
+    )
+    assert response.status_code == 422
+    assert f"{interpreter.name} ist zu dieser Zeit bereits für Elternabend eingeplant" in response.get_data(
+        as_text=True
+    )

@@ -238,4 +238,16 @@ def test_staff_filter_all_logs_and_see_overdue_follow_ups(client, login, make_us
     assert "Aufgabe Schule in Zuffenhausen" in page
     assert "Aufgabe Wohnen in Cannstatt" not in page, "only overdue follow-ups are listed"
     bad = client.get("/dialogs/logs?start=2026-13-01")
-    assert bad.status_code == 400
+    assert bad.status_code == 422
+
+
+def test_a_log_is_read_only_by_the_dialogs_moderators_and_staff(client, login, held, topics, make_user, db):
+    login(held.moderators[0].user)
+    client.post_form(f"/dialogs/{held.id}/log", _log_form(topics))
+    client.post_form("/logout")
+    summary = "Viele Fragen zur Mülltrennung"
+    for roles, can_read in (([Role.INTERPRETER], False), ([Role.MODERATOR], False), ([Role.STAFF], True)):
+        login(make_user(roles=roles))
+        page = client.get(f"/dialogs/{held.id}").get_data(as_text=True)
+        assert (summary in page) is can_read, roles
+        client.post_form("/logout")
