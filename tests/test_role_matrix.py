@@ -395,7 +395,7 @@ CASES = [
         "POST",
         lambda w: "/interpreting/training",
         only({"interpreter": 303}),
-        lambda w: {"in_training": "1"},
+        lambda w: {"in_training": "0"},
     ),
     Case("dialogs.log", "GET", lambda w: f"/dialogs/{w['held_dialog'].id}/log", dialog_managers()),
     Case("dialogs.log", "POST", lambda w: f"/dialogs/{w['held_dialog'].id}/log", dialog_managers(303), log_form),
