@@ -339,7 +339,24 @@ def create_dialog(by: User, details: DialogDetails) -> Dialog:
     dialog.languages = [DialogLanguage(code=code) for code in dict.fromkeys(details.languages)]
     db.session.add(dialog)
     db.session.flush()
+    _tell_new_team_members(by, dialog, set(details.team()))
     return dialog
+
+
+def _tell_new_team_members(by: User, dialog: Dialog, user_ids: set[int]) -> None:
+    """Whoever was put in the team by someone else learns of it, with the calendar entry."""
+    for moderator in dialog.moderators:
+        if moderator.user_id in user_ids and moderator.user_id != by.id:
+            person = db.session.get(User, moderator.user_id)
+            if person.is_enabled:
+                _mail(
+                    person,
+                    dialog,
+                    _l("Dialog team: %(topic)s", topic=dialog.topic),
+                    "dialogs/mail/team.txt",
+                    role=moderator.role,
+                    calendar=True,
+                )
 
 
 def update_dialog(by: User, dialog: Dialog, details: DialogDetails) -> Dialog:
@@ -372,6 +389,7 @@ def update_dialog(by: User, dialog: Dialog, details: DialogDetails) -> Dialog:
             dropped.append((moderator.user, ""))
             dialog.moderators.remove(moderator)
     by_user = {m.user_id: m for m in dialog.moderators}
+    added = set(team) - set(by_user)
     for user_id, role in team.items():
         if user_id in by_user:
             by_user[user_id].role = role
@@ -407,8 +425,11 @@ def update_dialog(by: User, dialog: Dialog, details: DialogDetails) -> Dialog:
             "dialogs/mail/released.txt",
             language=code,
         )
+    _tell_new_team_members(by, dialog, added)
     if (starts, ends, dialog.accommodation_id) != before:
         for person in booked_people(dialog):
+            if person.id in added:
+                continue
             _mail(
                 person, dialog, _l("Changed: %(topic)s", topic=dialog.topic), "dialogs/mail/changed.txt", calendar=True
             )
@@ -630,7 +651,8 @@ def withdraw(user: User, language: DialogLanguage) -> None:
 
 
 def open_requests_for(user: User) -> list[tuple[DialogLanguage, bool]]:
-    """Uncovered languages the user could take, soonest first, as (language, asked personally)."""
+    """Uncovered languages the user could take, soonest first, as (language, asked personally); none at a time
+    the user is booked elsewhere."""
     now = utcnow()
     shadow = is_in_training(user)
     seat = DialogLanguage.shadow_id if shadow else DialogLanguage.interpreter_id
@@ -656,7 +678,13 @@ def open_requests_for(user: User) -> list[tuple[DialogLanguage, bool]]:
         .order_by(Dialog.starts_at, DialogLanguage.id)
         .limit(100)
     ).all()
-    return [(language, bool(asked)) for language, asked in rows]
+    # A request at a time the interpreter is booked elsewhere would only be refused: leave it out.
+    eligibility = Eligibility.of(user)
+    return [
+        (language, bool(asked))
+        for language, asked in rows
+        if eligibility.clash_with(language.dialog.starts_at, language.dialog.ends_at) is None
+    ]
 
 
 def assignments_of(user: User, upcoming: bool = True) -> list[DialogLanguage]:

@@ -121,7 +121,7 @@ def open_shifts():
     form.circle.choices = select_choices([("", _("All circles"))] + [(c.id, c.name) for c in circles])
     form.activity.choices = select_choices([("", _("All activities"))] + [(a.id, a.label()) for a in activities])
     if request.args and not form.validate():
-        return render("shifts/open.html", block="results", form=form, cards=[], status=400, more=False)
+        return render("shifts/open.html", block="results", form=form, cards=[], status=422, more=False)
 
     members_of = _member_circle_ids()
     now = utcnow()

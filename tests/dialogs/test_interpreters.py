@@ -456,3 +456,18 @@ def test_moving_a_shift_onto_an_interpreting_assignment_is_refused(
     assert f"{interpreter.name} ist zu dieser Zeit bereits für Elternabend eingeplant" in response.get_data(
         as_text=True
     )
+
+
+def test_requests_at_a_time_the_interpreter_is_booked_are_not_listed(
+    client, login, make_dialog, make_interpreter, make_circle, make_shift, db
+):
+    busy = make_dialog(languages=("ar",), starts_in=timedelta(days=3), topic="Zur selben Zeit", open_request=True)
+    make_dialog(languages=("ar",), starts_in=timedelta(days=5), topic="Zu anderer Zeit", open_request=True)
+    interpreter = make_interpreter("ar")
+    shift = make_shift(make_circle(), starts_in=timedelta(days=3, hours=1))
+    db.session.add(Signup(shift=shift, user=interpreter, status=SignupStatus.CONFIRMED))
+    db.session.commit()
+    login(interpreter)
+    page = client.get("/interpreting").get_data(as_text=True)
+    assert "Zu anderer Zeit" in page
+    assert busy.topic not in page

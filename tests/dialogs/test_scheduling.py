@@ -247,3 +247,27 @@ def test_trainee_moderator_sees_but_does_not_manage(client, login, make_dialog, 
     assert client.get(f"/dialogs/{dialog.id}/edit").status_code == 403
     page = client.get("/dialogs").get_data(as_text=True)
     assert dialog.topic in page
+
+
+def test_people_put_in_the_team_by_someone_else_are_told(client, login, make_circle, make_moderator, mailbox, db):
+    accommodation = make_circle().accommodations[0]
+    lead, co, trainee = make_moderator(), make_moderator(locale="en"), make_moderator(locale="en")
+    login(lead)
+    response = client.post_form("/dialogs/new", _form(accommodation, lead, co_moderator=str(co.id)))
+    assert response.status_code == 303
+    [message] = mailbox.to(co.email)
+    assert message["Subject"] == "Dialog team: Nachbarschaft"
+    assert "Co-moderator" in mailbox.body(message)
+    assert [p.get_content_type() for p in message.iter_attachments()] == ["text/calendar"]
+    assert mailbox.to(lead.email) == [], "who schedules needs no mail about it"
+    dialog = db.session.scalar(select(Dialog))
+    mailbox.clear()
+    start = utc_to_local(dialog.starts_at)
+    response = client.post_form(
+        f"/dialogs/{dialog.id}/edit",
+        _form(accommodation, lead, day=start.date(), co_moderator=str(co.id), trainee_moderator=str(trainee.id)),
+    )
+    assert response.status_code == 303
+    [message] = mailbox.to(trainee.email)
+    assert "Trainee moderator" in mailbox.body(message)
+    assert mailbox.to(co.email) == [], "nothing changed for the co-moderator"
