@@ -424,16 +424,30 @@ def update_dialog(by: User, dialog: Dialog, details: DialogDetails) -> Dialog:
             _l("No longer needed: %(topic)s", topic=dialog.topic),
             "dialogs/mail/released.txt",
             language=code,
+            calendar=True,
+            released=True,
         )
     _tell_new_team_members(by, dialog, added)
     if (starts, ends, dialog.accommodation_id) != before:
-        for person in booked_people(dialog):
+        for person in _booked_or_asked(dialog):
             if person.id in added:
                 continue
             _mail(
                 person, dialog, _l("Changed: %(topic)s", topic=dialog.topic), "dialogs/mail/changed.txt", calendar=True
             )
     return dialog
+
+
+def _booked_or_asked(dialog: Dialog) -> list[User]:
+    """Everyone booked, and the interpreters asked for a still uncovered language who have not answered, once."""
+    people = {person.id: person for person in booked_people(dialog)}
+    for language in dialog.languages:
+        if language.interpreter_id is not None:
+            continue
+        for request in language.requests:
+            if request.status is RequestStatus.ASKED and request.interpreter.is_enabled:
+                people.setdefault(request.interpreter_id, request.interpreter)
+    return list(people.values())
 
 
 def booked_people(dialog: Dialog) -> list[User]:
@@ -452,16 +466,7 @@ def cancel_dialog(by: User, dialog: Dialog, reason: str) -> list[User]:
     """Call the dialog off; everyone booked, and every interpreter still asked, is told."""
     lock_dialog(dialog)
     dialog.cancel(reason.strip())
-    told = booked_people(dialog)
-    asked = [
-        request.interpreter
-        for language in dialog.languages
-        for request in language.requests
-        if request.status is RequestStatus.ASKED and language.interpreter_id is None
-    ]
-    for person in asked:
-        if person.is_enabled and person not in told:
-            told.append(person)
+    told = _booked_or_asked(dialog)
     for person in told:
         _mail(
             person, dialog, _l("Cancelled: %(topic)s", topic=dialog.topic), "dialogs/mail/cancelled.txt", calendar=True
@@ -897,7 +902,8 @@ def dialog_uid(dialog: Dialog) -> str:
     return f"dialog-{dialog.id}@lotse"
 
 
-def dialog_event(dialog: Dialog) -> Event:
+def dialog_event(dialog: Dialog, cancelled: bool = False) -> Event:
+    """The dialog as a calendar event; `cancelled` takes it out of the calendar of someone no longer booked."""
     event = Event()
     event.add("uid", dialog_uid(dialog))
     event.add("dtstamp", utcnow())
@@ -906,7 +912,7 @@ def dialog_event(dialog: Dialog) -> Event:
     event.add("summary", dialog.topic)
     event.add("location", dialog.place)
     event.add("sequence", dialog.version)
-    event.add("status", "CANCELLED" if dialog.is_cancelled else "CONFIRMED")
+    event.add("status", "CANCELLED" if dialog.is_cancelled or cancelled else "CONFIRMED")
     event.add("url", public_url("dialogs.detail", dialog_id=dialog.id))
     return event
 
@@ -1002,11 +1008,20 @@ def _leads(dialog: Dialog) -> list[User]:
 
 
 def _mail(
-    person: User, dialog: Dialog, subject, template: str, calendar: bool = False, link: str | None = None, **context
+    person: User,
+    dialog: Dialog,
+    subject,
+    template: str,
+    calendar: bool = False,
+    link: str | None = None,
+    released: bool = False,
+    **context,
 ) -> None:
+    """Mail one person about the dialog; `calendar` attaches its entry (cancelled for whoever was `released`)."""
     attachments = []
     if calendar:
-        attachments = [("lotse-dialog.ics", calendar_for([], "Lotse", [dialog_event(dialog)]), "text/calendar")]
+        event = dialog_event(dialog, cancelled=released)
+        attachments = [("lotse-dialog.ics", calendar_for([], "Lotse", [event]), "text/calendar")]
     queue_mail(
         person.email,
         subject,

@@ -140,9 +140,16 @@ def test_new_time_is_refused_when_a_booked_interpreter_is_busy_then(client, logi
 def test_a_new_time_is_sent_to_everyone_booked_with_the_calendar_entry(
     client, login, make_dialog, make_interpreter, mailbox, db
 ):
+    from app.dialogs.models import InterpreterRequest, RequestStatus
+
     dialog = make_dialog(languages=("ar", "fa"))
-    interpreter = make_interpreter("ar", locale="en")
+    interpreter, asked = make_interpreter("ar", locale="en"), make_interpreter("fa", locale="en")
     language_of(dialog, "ar").interpreter_id = interpreter.id
+    db.session.add(
+        InterpreterRequest(
+            dialog_language=language_of(dialog, "fa"), interpreter_id=asked.id, status=RequestStatus.ASKED
+        )
+    )
     db.session.commit()
     lead = dialog.moderators[0].user
     new_day = utc_to_local(dialog.starts_at).date() + timedelta(days=1)
@@ -159,6 +166,7 @@ def test_a_new_time_is_sent_to_everyone_booked_with_the_calendar_entry(
     db.session.expire_all()
     assert event.decoded("DTSTART") == db.session.get(Dialog, dialog.id).starts_at
     assert mailbox.to(lead.email), "the moderator is told too"
+    assert mailbox.to(asked.email), "so is the interpreter asked for Persian who has not answered yet"
 
 
 def test_removing_a_covered_language_tells_its_interpreter(client, login, make_dialog, make_interpreter, mailbox, db):
@@ -187,6 +195,9 @@ def test_removing_a_covered_language_tells_its_interpreter(client, login, make_d
     [message] = mailbox.to(interpreter.email)
     assert message["Subject"] == f"No longer needed: {dialog.topic}"
     assert "Persian is no longer needed" in mailbox.body(message)
+    [attachment] = [p for p in message.iter_attachments() if p.get_content_type() == "text/calendar"]
+    event = icalendar.Calendar.from_ical(attachment.get_content()).walk("VEVENT")[0]
+    assert str(event["STATUS"]) == "CANCELLED", "the entry leaves the released interpreter's calendar"
     assert not mailbox.to(lead.email), "same time and place: nobody else is mailed"
 
 
