@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Enum
 from sqlalchemy.types import TypeDecorator
 
 
@@ -43,3 +44,8 @@ LOCAL_TIMEZONE = ZoneInfo("Europe/Berlin")
 def local_today() -> date:
     """Today's date where the city is, not where the server is."""
     return datetime.now(LOCAL_TIMEZONE).date()
+
+
+def string_enum(cls: type[enum.Enum], name: str) -> Enum:
+    """A Python enum stored by its values as a short string (no database enum type to migrate)."""
+    return Enum(cls, name=name, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])

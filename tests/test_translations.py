@@ -14,8 +14,8 @@ from babel.messages.pofile import read_po
 from app.config import BASE_DIR, LANGUAGES
 
 TRANSLATIONS = BASE_DIR / "translations"
-PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|</?[a-zA-Z][^>]*>")
-# A plural form may say its number in words ("two shifts"): the count placeholders may be left out.
+FORMAT_FIELD = re.compile(r"%\(\w+\)[sd]|</?[a-zA-Z][^>]*>")
+# A plural form may say its number in words ("two shifts"): the count fields (%(num)d ...) may be left out.
 COUNTS = {"%(count)s", "%(count)d", "%(num)d", "%(num)s"}
 
 
@@ -47,9 +47,9 @@ def test_translations_keep_placeholders_and_markup(language):
         if not message.id:
             continue
         source = message.id[-1] if isinstance(message.id, tuple) else message.id
-        wanted = set(PLACEHOLDER.findall(source)) - COUNTS
+        wanted = set(FORMAT_FIELD.findall(source)) - COUNTS
         for string in message.string if isinstance(message.string, tuple) else (message.string,):
-            if set(PLACEHOLDER.findall(string)) - COUNTS != wanted:
+            if set(FORMAT_FIELD.findall(string)) - COUNTS != wanted:
                 broken.append((source, string))
     assert broken == []
 

@@ -27,6 +27,14 @@ MAX_TAGS = 10
 DATE_HINT = _l("Please enter the date as shown, e.g. 2026-03-31.")
 
 
+def _chosen_languages(form) -> list[str]:
+    """The ticked languages and the one picked from the full list, each once."""
+    chosen = list(form.languages.data or [])
+    if form.other_language.data and form.other_language.data not in chosen:
+        chosen.append(form.other_language.data)
+    return chosen
+
+
 def _count(label):
     return IntegerField(
         label,
@@ -65,10 +73,7 @@ class DialogForm(FlaskForm):
     )
 
     def chosen_languages(self) -> list[str]:
-        chosen = list(self.languages.data or [])
-        if self.other_language.data and self.other_language.data not in chosen:
-            chosen.append(self.other_language.data)
-        return chosen
+        return _chosen_languages(self)
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -181,10 +186,7 @@ class LogForm(FlaskForm):
     follow_ups = FieldList(FormField(FollowUpForm), min_entries=MAX_FOLLOW_UPS, max_entries=MAX_FOLLOW_UPS)
 
     def chosen_languages(self) -> list[str]:
-        chosen = list(self.languages.data or [])
-        if self.other_language.data and self.other_language.data not in chosen:
-            chosen.append(self.other_language.data)
-        return chosen
+        return _chosen_languages(self)
 
     def tag_list(self) -> list[str]:
         return [tag.strip() for tag in re.split(r"[,;]", self.tags.data or "") if tag.strip()]

@@ -10,11 +10,11 @@ import enum
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
-from app.database import UTCDateTime, utcnow
+from app.database import UTCDateTime, string_enum, utcnow
 from app.errors import DomainError
 from app.extensions import db
 from app.names import NamedInLanguages
@@ -22,10 +22,6 @@ from app.places.models import Accommodation
 
 # A dialog held this long ago without a log is overdue: its moderators and staff see it, a reminder goes out.
 LOG_DUE_AFTER = timedelta(hours=48)
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
 
 
 class DialogStatus(enum.StrEnum):
@@ -85,7 +81,9 @@ class Dialog(db.Model):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     topic: Mapped[str] = mapped_column(String(200))
     expected_participants: Mapped[int | None]
-    status: Mapped[DialogStatus] = mapped_column(_enum(DialogStatus, "dialog_status"), default=DialogStatus.PLANNED)
+    status: Mapped[DialogStatus] = mapped_column(
+        string_enum(DialogStatus, "dialog_status"), default=DialogStatus.PLANNED
+    )
     cancel_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
     # Bumped by every change to the dialog and its log: the row a writer locks first.
     version: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -148,7 +146,7 @@ class DialogModerator(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     dialog_id: Mapped[int] = mapped_column(ForeignKey("dialogs.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    role: Mapped[ModeratorRole] = mapped_column(_enum(ModeratorRole, "moderator_role"))
+    role: Mapped[ModeratorRole] = mapped_column(string_enum(ModeratorRole, "moderator_role"))
 
     dialog: Mapped[Dialog] = relationship(back_populates="moderators")
     user: Mapped[User] = relationship(lazy="joined")
@@ -204,7 +202,7 @@ class InterpreterRequest(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     dialog_language_id: Mapped[int] = mapped_column(ForeignKey("dialog_languages.id", ondelete="CASCADE"))
     interpreter_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    status: Mapped[RequestStatus] = mapped_column(_enum(RequestStatus, "request_status"))
+    status: Mapped[RequestStatus] = mapped_column(string_enum(RequestStatus, "request_status"))
     asked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -251,6 +251,7 @@ def cancel(dialog_id: int):
 def _language_rows(dialog: Dialog, manage: bool, in_training: bool) -> list[dict]:
     """Per needed language: its coverage, and what the current user can do about it."""
     rows = []
+    eligibility = None
     started = dialog.has_started()
     for language in dialog.languages:
         mine = current_user.id in (language.interpreter_id, language.shadow_id)
@@ -278,7 +279,9 @@ def _language_rows(dialog: Dialog, manage: bool, in_training: bool) -> list[dict
             and services.is_requested_from(current_user, language)
         )
         if row["can_answer"]:
-            row["obstacle"] = services.interpreter_obstacle(current_user, language, in_training)
+            if eligibility is None:  # read once for all the dialog's languages
+                eligibility = services.Eligibility.of(current_user)
+            row["obstacle"] = services.interpreter_obstacle(current_user, language, in_training, eligibility)
         if manage and language.interpreter_id is None and not started and not dialog.is_cancelled:
             row["eligible"] = services.eligible_interpreters(language)
             row["shadows"] = services.eligible_interpreters(language, shadow=True)

@@ -231,7 +231,9 @@ def is_requested_from(user: User, language: DialogLanguage) -> bool:
     )
 
 
-def interpreter_obstacle(user: User, language: DialogLanguage, shadow: bool = False) -> str | None:
+def interpreter_obstacle(
+    user: User, language: DialogLanguage, shadow: bool = False, eligibility: Eligibility | None = None
+) -> str | None:
     """Why the user can't take this language of the dialog (or shadow it), as a message; None when nothing stands
     in the way."""
     dialog = language.dialog
@@ -250,7 +252,7 @@ def interpreter_obstacle(user: User, language: DialogLanguage, shadow: bool = Fa
         return _("Another interpreter in training is already shadowing %(language)s.", language=name)
     if not shadow and language.interpreter_id is not None:
         return _("Another interpreter has already taken %(language)s.", language=name)
-    eligibility = Eligibility.of(user)
+    eligibility = eligibility or Eligibility.of(user)
     if language.code not in eligibility.languages:
         return _("This needs someone who speaks %(language)s at a working level.", language=name)
     clash = eligibility.clash_with(dialog.starts_at, dialog.ends_at)

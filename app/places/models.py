@@ -6,11 +6,11 @@ import enum
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Column, Date, Enum, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, Date, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
-from app.database import UTCDateTime, utcnow
+from app.database import UTCDateTime, string_enum, utcnow
 from app.errors import DomainError
 from app.extensions import db
 
@@ -50,10 +50,6 @@ STATUS_LABELS = {
 }
 
 
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-
-
 class District(db.Model):
     __tablename__ = "districts"
 
@@ -70,7 +66,7 @@ class Accommodation(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
-    kind: Mapped[AccommodationKind] = mapped_column(_enum(AccommodationKind, "accommodation_kind"))
+    kind: Mapped[AccommodationKind] = mapped_column(string_enum(AccommodationKind, "accommodation_kind"))
     planned_places: Mapped[int]
     address: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
@@ -115,7 +111,7 @@ class CircleMembership(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     circle_id: Mapped[int] = mapped_column(ForeignKey("circles.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    status: Mapped[MembershipStatus] = mapped_column(_enum(MembershipStatus, "membership_status"))
+    status: Mapped[MembershipStatus] = mapped_column(string_enum(MembershipStatus, "membership_status"))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

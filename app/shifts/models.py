@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Enum, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
-from app.database import UTCDateTime, utcnow
+from app.database import UTCDateTime, string_enum, utcnow
 from app.errors import DomainError
 from app.extensions import db
 from app.names import NamedInLanguages
@@ -20,10 +20,6 @@ from app.places.models import Accommodation, Circle
 
 # Cancelling less than this long before the start is a late cancellation.
 LATE_CANCELLATION = timedelta(hours=24)
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
 
 
 class ShiftStatus(enum.StrEnum):
@@ -108,7 +104,7 @@ class Shift(db.Model):
     # Open to volunteers of every circle, not only the circle's own members.
     open_to_all: Mapped[bool] = mapped_column(default=False, server_default="0")
     signup_opens_hours: Mapped[int | None]
-    status: Mapped[ShiftStatus] = mapped_column(_enum(ShiftStatus, "shift_status"), default=ShiftStatus.SCHEDULED)
+    status: Mapped[ShiftStatus] = mapped_column(string_enum(ShiftStatus, "shift_status"), default=ShiftStatus.SCHEDULED)
     cancel_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
     # Bumped by every change to sign-ups: the row everyone who signs up must lock first.
     version: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -170,13 +166,13 @@ class Signup(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     shift_id: Mapped[int] = mapped_column(ForeignKey("shifts.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    status: Mapped[SignupStatus] = mapped_column(_enum(SignupStatus, "signup_status"))
+    status: Mapped[SignupStatus] = mapped_column(string_enum(SignupStatus, "signup_status"))
     # Waitlist order: earlier requests first.
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     late_cancellation: Mapped[bool] = mapped_column(default=False, server_default="0")
-    attendance: Mapped[Attendance | None] = mapped_column(_enum(Attendance, "attendance"))
+    attendance: Mapped[Attendance | None] = mapped_column(string_enum(Attendance, "attendance"))
     hours: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     attendance_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
