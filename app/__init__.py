@@ -161,13 +161,14 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     # Importing the route modules attaches their views to the blueprints.
-    for domain in ("main", "auth", "places", "admin", "shifts", "dialogs"):
+    for domain in ("main", "auth", "places", "admin", "shifts", "dialogs", "proposals"):
         importlib.import_module(f"app.{domain}.routes")
     from app.admin import bp as admin_bp
     from app.auth import bp as auth_bp
     from app.dialogs import bp as dialogs_bp
     from app.main import bp as main_bp
     from app.places import bp as places_bp
+    from app.proposals import bp as proposals_bp
     from app.shifts import bp as shifts_bp
 
     app.register_blueprint(main_bp)
@@ -175,6 +176,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(places_bp)
     app.register_blueprint(shifts_bp)
     app.register_blueprint(dialogs_bp)
+    app.register_blueprint(proposals_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
 
 
@@ -187,6 +189,7 @@ def _register_request_hooks(app: Flask) -> None:
 
         from app.auth.policies import can_invite, can_manage_roles
         from app.dialogs.policies import can_interpret, can_see_dialogs
+        from app.proposals.policies import can_review
         from app.shifts.policies import can_manage_activities
 
         signed_in = current_user.is_authenticated
@@ -196,6 +199,7 @@ def _register_request_hooks(app: Flask) -> None:
             "nav_is_staff": signed_in and can_manage_activities(current_user),
             "nav_dialogs": signed_in and can_see_dialogs(current_user),
             "nav_interprets": signed_in and can_interpret(current_user),
+            "nav_reviews": signed_in and can_review(current_user),
         }
 
     @app.context_processor

@@ -86,6 +86,9 @@ def load_config() -> dict:
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json" if production else "text"),
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        # Proposal attachments live here, outside the web root (a volume on Fly.io).
+        "UPLOAD_DIR": os.environ.get("LOTSE_UPLOAD_DIR") or str(BASE_DIR / "instance" / "uploads"),
+        "UPLOAD_MAX_BYTES": int(os.environ.get("UPLOAD_MAX_MB", "5")) * 1_000_000,
         "COMPRESS_ALGORITHM": ["br", "gzip"],
         "COMPRESS_MIMETYPES": [
             "text/html",

@@ -179,6 +179,7 @@ def seed_demo(password: str) -> None:
     db.session.flush()
     seed_demo_shifts()
     seed_demo_dialogs()
+    seed_demo_proposals()
 
 
 DEMO_SHIFTS = [
@@ -417,4 +418,229 @@ def seed_demo_dialogs() -> None:
     later.languages[0].requests = [
         InterpreterRequest(interpreter=interpreter, status=RequestStatus.ASKED, asked_by_id=moderator.id)
     ]
+    db.session.flush()
+
+
+DEMO_PROPOSALS = [
+    # title, district, applicant, group, state, requested lines, granted
+    (
+        "Nähwerkstatt für Frauen",
+        "Bad Cannstatt",
+        "volunteer",
+        "Frauengruppe Hallschlag",
+        "draft",
+        [("Nähmaschinen (3 Stück)", 45000), ("Stoffe und Garn", 15000)],
+        None,
+    ),
+    (
+        "Fahrradkurs für Erwachsene",
+        "Feuerbach",
+        "volunteer",
+        "Freundeskreis Feuerbach",
+        "submitted",
+        [("Leihfahrräder und Helme", 80000), ("Übungsplatz-Miete", 20000)],
+        None,
+    ),
+    (
+        "Kochabende: Küchen der Welt",
+        "Bad Cannstatt",
+        "interpreter",
+        "Syrischer Kulturverein",
+        "in_review",
+        [("Lebensmittel", 60000), ("Raummiete Gemeindehaus", 30000)],
+        None,
+    ),
+    (
+        "Theaterprojekt mit Jugendlichen",
+        "Möhringen",
+        "olena",
+        "Jugendtheater Möhringen",
+        "changes_requested",
+        [("Honorar Theaterpädagogin", 180000), ("Kostüme", 40000)],
+        None,
+    ),
+    (
+        "Gemeinschaftsgarten am Neckarpark",
+        "Bad Cannstatt",
+        "volunteer",
+        "Gartengruppe Neckarpark",
+        "resubmitted",
+        [("Hochbeete und Erde", 90000), ("Werkzeug", 25000)],
+        None,
+    ),
+    (
+        "Elterncafé mit Kinderbetreuung",
+        "Bad Cannstatt",
+        "mehmet",
+        "Elterninitiative Burgholzhof",
+        "approved",
+        [("Kinderbetreuung (Honorar)", 120000), ("Getränke und Snacks", 30000)],
+        130000,
+    ),
+    (
+        "Fotoausstellung: Ankommen in Stuttgart",
+        "Mitte",
+        "interpreter",
+        "Fotogruppe Perspektiven",
+        "rejected",
+        [("Druck und Rahmen", 250000)],
+        None,
+    ),
+    (
+        "Fußballturnier der Unterkünfte",
+        "Möhringen",
+        "volunteer",
+        "Freundeskreis Möhringen",
+        "running",
+        [("Trikots", 70000), ("Platzmiete und Pokale", 30000)],
+        90000,
+    ),
+    (
+        "Deutsch-Lernpaten im Stadtteil",
+        "Feuerbach",
+        "olena",
+        "Lernpaten Feuerbach",
+        "reported",
+        [("Lernmaterial", 40000), ("Fahrtkosten", 20000)],
+        60000,
+    ),
+    (
+        "Sommerfest der Kulturen",
+        "Bad Cannstatt",
+        "mehmet",
+        "Nachbarschaftsverein Hallschlag",
+        "closed",
+        [("Bühne und Technik", 100000), ("Verpflegung", 50000)],
+        150000,
+    ),
+    (
+        "Computerkurs für Seniorinnen",
+        "Vaihingen",
+        "volunteer",
+        "Digitalpaten Vaihingen",
+        "withdrawn",
+        [("Laptops (Leihe)", 60000)],
+        None,
+    ),
+]
+
+# The path of each state through the lifecycle, to record a believable timeline.
+_PATHS = {
+    "draft": [],
+    "submitted": ["submitted"],
+    "in_review": ["submitted", "in_review"],
+    "changes_requested": ["submitted", "in_review", "changes_requested"],
+    "resubmitted": ["submitted", "in_review", "changes_requested", "resubmitted"],
+    "approved": ["submitted", "in_review", "approved"],
+    "rejected": ["submitted", "in_review", "rejected"],
+    "running": ["submitted", "in_review", "approved", "running"],
+    "reported": ["submitted", "in_review", "approved", "running", "reported"],
+    "closed": ["submitted", "in_review", "approved", "running", "reported", "closed"],
+    "withdrawn": ["submitted", "withdrawn"],
+}
+
+_NOTES = {
+    "changes_requested": "Bitte den Honoraransatz begründen und einen Zeitplan für die Proben ergänzen.",
+    "rejected": "Die Ausstellung ist in diesem Programm nicht förderfähig, weil sie schon anderweitig finanziert ist.",
+    "approved": "Wir freuen uns auf das Projekt.",
+    "closed": "Danke für den ausführlichen Bericht!",
+}
+
+
+def seed_demo_proposals() -> None:
+    """A programme of this year with a district share, and one proposal in every state of the lifecycle."""
+    from app.proposals.models import (
+        BudgetLine,
+        DistrictBudget,
+        EventKind,
+        FundingProgramme,
+        ProgrammeName,
+        Proposal,
+        ProposalEvent,
+        ProposalState,
+    )
+
+    if db.session.scalar(select(FundingProgramme).limit(1)) is not None:
+        return
+    today = date.today()
+    districts = {d.name: d for d in db.session.scalars(select(District))}
+    users = {u.email.split("@")[0]: u for u in db.session.scalars(select(User))}
+    staff = users["staff"]
+    programme = FundingProgramme(
+        name=f"Empowerment {today.year}",
+        year=today.year,
+        budget_cents=6_000_000,
+        opens_on=today - timedelta(days=90),
+        closes_on=today + timedelta(days=60),
+        rules=(
+            "Gefördert werden Projekte, die Geflüchtete selbst tragen oder mitgestalten.\n"
+            "Bis 2.500 € je Projekt; Abschlussbericht mit Belegen bis acht Wochen nach Projektende."
+        ),
+        names=[
+            ProgrammeName(locale="en", name=f"Empowerment {today.year}"),
+            ProgrammeName(locale="tr", name=f"Güçlendirme {today.year}"),
+            ProgrammeName(locale="ar", name=f"التمكين {today.year}"),
+        ],
+        district_budgets=[DistrictBudget(district=districts["Bad Cannstatt"], budget_cents=1_500_000)],
+    )
+    db.session.add(programme)
+    for index, (title, district, applicant, group, state, lines, granted) in enumerate(DEMO_PROPOSALS):
+        started = utcnow() - timedelta(days=60 - index * 4)
+        proposal = Proposal(
+            programme=programme,
+            district=districts[district],
+            applicant=users[applicant],
+            title=title,
+            summary=f"{title}: ein Angebot, das die Beteiligten selbst planen und durchführen.",
+            goals="Begegnung, Selbstständigkeit und neue Kontakte im Stadtteil.",
+            target_group="Bewohnerinnen und Bewohner der Unterkünfte und Nachbarschaft",
+            group_name=group,
+            contact=f"{users[applicant].name}, {users[applicant].email}",
+            starts_on=today + timedelta(days=30 - index * 10),
+            ends_on=today + timedelta(days=120 - index * 10),
+            lines=[BudgetLine(position=n, item=item, amount_cents=cents) for n, (item, cents) in enumerate(lines, 1)],
+            requested_cents=sum(cents for _item, cents in lines),
+            created_at=started,
+            updated_at=started,
+        )
+        previous = ProposalState.DRAFT
+        for step, name in enumerate(_PATHS[state], start=1):
+            target = ProposalState(name)
+            actor = (
+                users[applicant] if name in ("submitted", "resubmitted", "withdrawn", "running", "reported") else staff
+            )
+            proposal.events.append(
+                ProposalEvent(
+                    kind=EventKind.TRANSITION,
+                    actor=actor,
+                    at=started + timedelta(days=step * 3),
+                    from_state=previous,
+                    to_state=target,
+                    note=_NOTES.get(name, ""),
+                    amount_cents=granted if name == "approved" else None,
+                )
+            )
+            if name == "submitted":
+                proposal.submitted_at = started + timedelta(days=step * 3)
+            previous = target
+        if state in ("in_review", "resubmitted", "changes_requested"):
+            proposal.reviewer = staff
+            proposal.events.append(
+                ProposalEvent(
+                    kind=EventKind.NOTE,
+                    actor=staff,
+                    at=started + timedelta(days=7),
+                    note="Intern: Kostenplan mit dem Bezirksbeirat abstimmen.",
+                )
+            )
+        proposal.state = ProposalState(state)
+        if granted is not None:
+            proposal.granted_cents = granted
+            proposal.decided_at = started + timedelta(days=9)
+        if state in ("reported", "closed"):
+            proposal.report_text = "Alle Termine haben stattgefunden; im Schnitt kamen 18 Teilnehmende."
+            proposal.reported_at = started + timedelta(days=15)
+            for line in proposal.lines:
+                line.actual_cents = line.amount_cents * 9 // 10
+        db.session.add(proposal)
     db.session.flush()

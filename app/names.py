@@ -55,9 +55,9 @@ class TranslatedNamesForm(FlaskForm):
     name_tr = _name_field(_l("Name in Turkish"))
 
 
-def names_form(item) -> TranslatedNamesForm:
+def names_form(item, form_class: type[TranslatedNamesForm] = TranslatedNamesForm) -> TranslatedNamesForm:
     """The form for a new item (None) or an existing one, labelled with CLDR language names."""
-    form = TranslatedNamesForm()
+    form = form_class()
     for code in current_app.config["LANGUAGES"]:
         form[f"name_{code}"].label.text = _("Name in %(language)s", language=language_name(code))
         form[f"name_{code}"].render_kw = {"lang": code, "dir": "auto"}
@@ -73,8 +73,11 @@ def submitted_names(form: TranslatedNamesForm) -> dict[str, str]:
     return {code: form[f"name_{code}"].data or "" for code in current_app.config["LANGUAGES"]}
 
 
-def save_names(model, entry_model, names: dict[str, str], item, taken_message: Callable[[str], str]):
-    """Create or rename an item of a managed list; the German name is required and unique."""
+def save_names(model, entry_model, names: dict[str, str], item, taken_message: Callable[[str], str], **columns):
+    """Create or rename an item of a managed list; the German name is required and unique.
+
+    `columns` are the item's other values, set before anything is written.
+    """
     german = names.get("de", "").strip()
     taken = select(func.count()).select_from(model).where(func.lower(model.name) == german.lower())
     if item is not None:
@@ -85,6 +88,8 @@ def save_names(model, entry_model, names: dict[str, str], item, taken_message: C
         item = model(name=german)
         db.session.add(item)
     item.name = german
+    for column, value in columns.items():
+        setattr(item, column, value)
     by_locale = {entry.locale: entry for entry in item.names}
     for locale, text in names.items():
         if locale == "de":

@@ -5,6 +5,7 @@ New routes must be added to CASES: test_every_route_is_in_the_matrix fails until
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -82,6 +83,27 @@ def log_form(world: dict) -> dict:
         "end": "11:00",
         "languages": ["de"],
         "summary": "Ruhiger Austausch.",
+    }
+
+
+def proposal_form(world: dict) -> dict:
+    return {
+        "programme": str(world["programme"].id),
+        "district": str(world["circle"].district_id),
+        "title": "Neues Projekt",
+        "lines-0-item": "Material",
+        "lines-0-amount": "120",
+    }
+
+
+def programme_form(world: dict) -> dict:
+    today = date.today()
+    return {
+        "name_de": "Empowerment Neu",
+        "year": str(today.year),
+        "budget": "20000",
+        "opens_on": today.isoformat(),
+        "closes_on": (today + timedelta(days=30)).isoformat(),
     }
 
 
@@ -418,11 +440,133 @@ CASES = [
         staff(303),
         lambda w: {"name_de": "Wohnen und Nachbarschaft"},
     ),
+    # --- proposals: the volunteer is the applicant of every proposal in the world
+    Case("proposals.index", "GET", lambda w: "/proposals", signed_in()),
+    Case("proposals.new", "GET", lambda w: "/proposals/new", signed_in()),
+    Case("proposals.new", "POST", lambda w: "/proposals/new", signed_in(303), proposal_form),
+    # A draft is its author's alone: not even the staff see it before it is submitted.
+    Case("proposals.detail", "GET", lambda w: f"/proposals/{w['draft'].id}", only({"volunteer": 200})),
+    Case(
+        "proposals.detail",
+        "GET",
+        lambda w: f"/proposals/{w['submitted'].id}",
+        only({"volunteer": 200, "staff": 200, "admin": 200}),
+    ),
+    Case("proposals.edit", "GET", lambda w: f"/proposals/{w['draft'].id}/edit", only({"volunteer": 200})),
+    Case(
+        "proposals.edit", "POST", lambda w: f"/proposals/{w['draft'].id}/edit", only({"volunteer": 303}), proposal_form
+    ),
+    Case("proposals.submit", "POST", lambda w: f"/proposals/{w['draft'].id}/submit", only({"volunteer": 303})),
+    Case("proposals.withdraw", "POST", lambda w: f"/proposals/{w['submitted'].id}/withdraw", only({"volunteer": 303})),
+    Case(
+        "proposals.start",
+        "POST",
+        lambda w: f"/proposals/{w['approved'].id}/start",
+        only({"volunteer": 303, "staff": 303, "admin": 303}),
+    ),
+    Case("proposals.report", "GET", lambda w: f"/proposals/{w['running'].id}/report", only({"volunteer": 200})),
+    Case(
+        "proposals.report",
+        "POST",
+        lambda w: f"/proposals/{w['running'].id}/report",
+        only({"volunteer": 303}),
+        lambda w: {"report_text": "Gut gelaufen.", **{f"actual-{line.id}": "10" for line in w["running"].lines}},
+    ),
+    Case(
+        "proposals.upload",
+        "POST",
+        lambda w: f"/proposals/{w['draft'].id}/attachments",
+        only({"volunteer": 303}),
+        lambda w: {"kind": "proposal", "file": (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "plan.pdf")},
+    ),
+    Case(
+        "proposals.attachment",
+        "GET",
+        lambda w: f"/proposals/{w['submitted'].id}/attachments/{w['submitted_file'].id}",
+        only({"volunteer": 200, "staff": 200, "admin": 200}),
+    ),
+    Case(
+        "proposals.remove_attachment",
+        "POST",
+        lambda w: f"/proposals/{w['draft'].id}/attachments/{w['draft_file'].id}/delete",
+        only({"volunteer": 303}),
+    ),
+    Case("proposals.queue", "GET", lambda w: "/review", staff()),
+    Case(
+        "proposals.assign",
+        "POST",
+        lambda w: f"/proposals/{w['submitted'].id}/assign",
+        staff(303),
+        lambda w: {"reviewer": str(w["staff"].id)},
+    ),
+    Case("proposals.review", "POST", lambda w: f"/proposals/{w['submitted'].id}/review", staff(303)),
+    Case(
+        "proposals.note",
+        "POST",
+        lambda w: f"/proposals/{w['submitted'].id}/notes",
+        staff(303),
+        lambda w: {"text": "Intern"},
+    ),
+    Case(
+        "proposals.message",
+        "POST",
+        lambda w: f"/proposals/{w['submitted'].id}/messages",
+        staff(303),
+        lambda w: {"text": "Frage"},
+    ),
+    Case(
+        "proposals.request_changes",
+        "POST",
+        lambda w: f"/proposals/{w['in_review'].id}/request-changes",
+        staff(303),
+        lambda w: {"changes-text": "Bitte ergänzen"},
+    ),
+    Case(
+        "proposals.approve",
+        "POST",
+        lambda w: f"/proposals/{w['in_review'].id}/approve",
+        staff(303),
+        lambda w: {"amount": "100"},
+    ),
+    Case(
+        "proposals.reject",
+        "POST",
+        lambda w: f"/proposals/{w['in_review'].id}/reject",
+        staff(303),
+        lambda w: {"reject-text": "Nicht förderfähig"},
+    ),
+    Case(
+        "proposals.change_grant",
+        "POST",
+        lambda w: f"/proposals/{w['approved'].id}/grant",
+        staff(303),
+        lambda w: {"amount": "50", "text": "Weniger Kosten"},
+    ),
+    Case("proposals.close", "POST", lambda w: f"/proposals/{w['reported'].id}/close", staff(303)),
+    Case("proposals.programmes", "GET", lambda w: "/programmes", staff()),
+    Case("proposals.programme", "GET", lambda w: f"/programmes/{w['programme'].id}", signed_in()),
+    Case("proposals.programme_new", "GET", lambda w: "/programmes/new", staff()),
+    Case("proposals.programme_new", "POST", lambda w: "/programmes/new", staff(303), programme_form),
+    Case("proposals.programme_edit", "GET", lambda w: f"/programmes/{w['programme'].id}/edit", staff()),
+    Case(
+        "proposals.programme_edit",
+        "POST",
+        lambda w: f"/programmes/{w['programme'].id}/edit",
+        staff(303),
+        lambda w: programme_form(w) | {"name_de": w["programme"].name},
+    ),
+    Case(
+        "proposals.district_budget",
+        "POST",
+        lambda w: f"/programmes/{w['programme'].id}/districts",
+        staff(303),
+        lambda w: {"district": str(w["circle"].district_id), "amount": "1000"},
+    ),
 ]
 
 
 @pytest.fixture
-def world(db, make_user, make_circle, make_shift):
+def world(app, db, make_user, make_circle, make_shift, tmp_path):
     circle = make_circle()
     make_circle()  # a second circle nobody here coordinates
     people = {
@@ -453,8 +597,11 @@ def world(db, make_user, make_circle, make_shift):
     feed = CalendarFeed(user_id=volunteer_id)
     db.session.add_all([past_signup, feed])
     db.session.commit()
+    app.config["UPLOAD_DIR"] = str(tmp_path / "uploads")
+    proposals = _proposals(db, people["volunteer"], circle.district_id, tmp_path / "uploads")
     return {
         **people,
+        **proposals,
         "shift": shift,
         "past_shift": past_shift,
         "past_signup": past_signup,
@@ -511,6 +658,57 @@ def _dialogs(db, moderator, interpreter, accommodation) -> dict:
         "follow_up": follow_up,
         "topic": topic,
     }
+
+
+def _proposals(db, applicant, district_id, upload_dir) -> dict:
+    """An open programme and one proposal of the volunteer's in each state a route acts on, two with a file."""
+    from app.proposals.models import Attachment, AttachmentKind, BudgetLine, FundingProgramme, Proposal, ProposalState
+
+    today = date.today()
+    programme = FundingProgramme(
+        name="Empowerment Matrix",
+        year=today.year,
+        budget_cents=1_000_000,
+        opens_on=today - timedelta(days=5),
+        closes_on=today + timedelta(days=30),
+    )
+    db.session.add(programme)
+    items = {}
+    for state in ("draft", "submitted", "in_review", "approved", "running", "reported"):
+        proposal = Proposal(
+            programme=programme,
+            district_id=district_id,
+            applicant_id=applicant.id,
+            state=ProposalState(state),
+            title=f"Projekt {state}",
+            summary="Kurz",
+            goals="Ziele",
+            target_group="Alle",
+            group_name="Gruppe",
+            contact="mail@example.org",
+            starts_on=today + timedelta(days=10),
+            ends_on=today + timedelta(days=40),
+            requested_cents=20_000,
+            granted_cents=20_000 if state in ("approved", "running", "reported") else None,
+            lines=[BudgetLine(position=1, item="Material", amount_cents=20_000)],
+        )
+        db.session.add(proposal)
+        items[state] = proposal
+    upload_dir.mkdir(parents=True, exist_ok=True)
+    for key, state in (("draft_file", "draft"), ("submitted_file", "submitted")):
+        attachment = Attachment(
+            kind=AttachmentKind.PROPOSAL,
+            filename="plan.pdf",
+            content_type="application/pdf",
+            size=16,
+            storage_key=f"matrix-{key}",
+            sha256="0" * 64,
+        )
+        items[state].attachments.append(attachment)
+        (upload_dir / attachment.storage_key).write_bytes(b"%PDF-1.4\n%%EOF\n")
+        items[key] = attachment
+    db.session.commit()
+    return {"programme": programme, **items}
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -54,9 +54,14 @@ def index():
             "open_requests": dialog_services.count_open_requests(current_user),
             "unlogged": dialog_services.unlogged_dialogs(current_user) if current_user.has_role(Role.MODERATOR) else [],
         }
+    from app.proposals import services as proposal_services
+    from app.proposals.policies import can_review
+
+    proposals = proposal_services.dashboard_counts(current_user, can_review(current_user))
     return render(
         "main/dashboard.html",
         **dialogs,
+        **proposals,
         next_shifts=next_shifts,
         memberships=memberships,
         pending_requests=pending_requests,

@@ -1,0 +1,186 @@
+"""The budget guard: grants never exceed the programme's or the district's budget, also under concurrency."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import requests
+from sqlalchemy import func, select
+
+from app.auth.models import Role
+from app.proposals.models import EventKind, Proposal, ProposalEvent, ProposalState
+from tests.conftest import PASSWORD
+
+S = ProposalState
+
+
+def test_approval_over_the_remaining_budget_is_refused_with_the_amount_left(
+    client, login, db, make_programme, make_proposal, staff
+):
+    programme = make_programme(budget_cents=100_000)
+    make_proposal(state=S.APPROVED, programme=programme, granted_cents=70_000, lines=[("A", 70_000)])
+    waiting = make_proposal(state=S.IN_REVIEW, programme=programme, lines=[("B", 50_000)])
+    login(staff)
+    response = client.post_form(f"/proposals/{waiting.id}/approve", {"amount": "500"})
+    assert response.status_code == 409
+    assert "300,00" in response.get_data(as_text=True)  # what is left, in the user's format
+    db.session.refresh(waiting)
+    assert waiting.state is S.IN_REVIEW and waiting.granted_cents is None
+    # A lower amount that fits is fine.
+    assert client.post_form(f"/proposals/{waiting.id}/approve", {"amount": "300"}).status_code == 303
+    db.session.refresh(waiting)
+    assert waiting.granted_cents == 30_000
+
+
+def test_a_district_share_is_a_budget_of_its_own(client, login, db, make_programme, make_proposal, staff, district):
+    from app.places.models import District
+
+    other = District(name="Feuerbach")
+    db.session.add(other)
+    db.session.commit()
+    programme = make_programme(budget_cents=1_000_000, district_budgets={district: 60_000})
+    make_proposal(state=S.APPROVED, programme=programme, granted_cents=50_000, lines=[("A", 50_000)])
+    here = make_proposal(state=S.IN_REVIEW, programme=programme, lines=[("B", 20_000)])
+    elsewhere = make_proposal(state=S.IN_REVIEW, programme=programme, district=other, lines=[("C", 20_000)])
+    login(staff)
+    refused = client.post_form(f"/proposals/{here.id}/approve", {"amount": "200"})
+    assert refused.status_code == 409
+    assert "Bad Cannstatt" in refused.get_data(as_text=True)
+    assert client.post_form(f"/proposals/{elsewhere.id}/approve", {"amount": "200"}).status_code == 303
+
+
+def test_lowering_a_grant_needs_a_reason_and_is_recorded(client, login, db, make_proposal, staff, applicant, mailbox):
+    proposal = make_proposal(state=S.APPROVED, granted_cents=50_000)
+    login(staff)
+    no_reason = client.post_form(f"/proposals/{proposal.id}/grant", {"amount": "300", "text": ""})
+    assert no_reason.status_code == 422
+    db.session.refresh(proposal)
+    assert proposal.granted_cents == 50_000
+    higher = client.post_form(f"/proposals/{proposal.id}/grant", {"amount": "600", "text": "Mehr"})
+    assert higher.status_code == 422
+    ok = client.post_form(f"/proposals/{proposal.id}/grant", {"amount": "300", "text": "Miete entfällt."})
+    assert ok.status_code == 303
+    db.session.refresh(proposal)
+    assert proposal.granted_cents == 30_000
+    event = db.session.scalars(select(ProposalEvent).where(ProposalEvent.kind == EventKind.GRANT_CHANGE)).one()
+    assert (event.amount_cents, event.note, event.actor_id) == (30_000, "Miete entfällt.", staff.id)
+    body = mailbox.body(mailbox.to(applicant.email)[-1])
+    assert "Miete entfällt." in body and "300,00" in body and "500,00" in body
+
+
+def test_withdrawing_an_approval_gives_the_money_back(client, login, db, make_programme, make_proposal, staff):
+    programme = make_programme(budget_cents=50_000)
+    granted = make_proposal(state=S.APPROVED, programme=programme, granted_cents=50_000, lines=[("A", 50_000)])
+    waiting = make_proposal(state=S.IN_REVIEW, programme=programme, lines=[("B", 50_000)])
+    login(staff)
+    assert client.post_form(f"/proposals/{waiting.id}/approve", {"amount": "100"}).status_code == 409
+    response = client.post_form(f"/proposals/{granted.id}/grant", {"amount": "", "text": "Projekt fällt aus."})
+    assert response.status_code == 303
+    db.session.refresh(granted)
+    assert granted.state is S.IN_REVIEW and granted.granted_cents is None
+    assert client.post_form(f"/proposals/{waiting.id}/approve", {"amount": "500"}).status_code == 303
+
+
+def test_the_programme_budget_cannot_drop_below_what_is_granted(
+    client, login, db, make_programme, make_proposal, staff
+):
+    programme = make_programme(budget_cents=100_000)
+    make_proposal(state=S.APPROVED, programme=programme, granted_cents=80_000, lines=[("A", 80_000)])
+    login(staff)
+    form = {
+        "name_de": programme.name,
+        "year": str(programme.year),
+        "budget": "500",
+        "opens_on": programme.opens_on.isoformat(),
+        "closes_on": programme.closes_on.isoformat(),
+    }
+    response = client.post_form(f"/programmes/{programme.id}/edit", form)
+    assert response.status_code == 422
+    assert "800,00" in response.get_data(as_text=True)
+    db.session.refresh(programme)
+    assert programme.budget_cents == 100_000
+
+
+def _staff_session(base: str, email: str) -> tuple[requests.Session, str]:
+    session = requests.Session()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', session.get(f"{base}/login").text).group(1)
+    response = session.post(
+        f"{base}/login", data={"email": email, "password": PASSWORD, "csrf_token": token}, allow_redirects=False
+    )
+    assert response.status_code == 303
+    token = re.search(r'name="csrf_token" value="([^"]+)"', session.get(f"{base}/").text).group(1)
+    return session, token
+
+
+def test_many_staff_approving_at_once_never_exceed_the_budget(
+    app, live_server, db, make_programme, make_proposal, make_user
+):
+    """Twelve proposals of 300 € each, a budget of 1,000 €: exactly three approvals can fit."""
+    app.config["RATELIMIT_LOGIN_IP"] = "1000 per minute"
+    programme = make_programme(budget_cents=100_000)
+    proposals = [make_proposal(state=S.IN_REVIEW, programme=programme, lines=[("X", 30_000)]) for _ in range(12)]
+    reviewers = [make_user(roles=[Role.STAFF]) for _ in range(len(proposals))]
+    sessions = [_staff_session(live_server, reviewer.email) for reviewer in reviewers]
+    ids = [proposal.id for proposal in proposals]
+    barrier = threading.Barrier(len(proposals))
+    statuses = [0] * len(proposals)
+
+    def approve(index: int) -> None:
+        session, token = sessions[index]
+        barrier.wait()
+        response = session.post(
+            f"{live_server}/proposals/{ids[index]}/approve",
+            data={"amount": "300", "csrf_token": token},
+            allow_redirects=False,
+        )
+        statuses[index] = response.status_code
+
+    threads = [threading.Thread(target=approve, args=(i,)) for i in range(len(proposals))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    db.session.expire_all()
+    granted = db.session.scalar(
+        select(func.coalesce(func.sum(Proposal.granted_cents), 0)).where(
+            Proposal.programme_id == programme.id, Proposal.state == S.APPROVED
+        )
+    )
+    assert granted <= programme.budget_cents
+    assert granted == 90_000
+    assert sorted(statuses) == [303] * 3 + [409] * 9
+
+
+def test_two_staff_approving_the_same_proposal_at_once_grant_it_once(
+    app, live_server, db, make_programme, make_proposal, make_user
+):
+    programme = make_programme(budget_cents=100_000)
+    proposal = make_proposal(state=S.IN_REVIEW, programme=programme, lines=[("X", 30_000)])
+    sessions = [_staff_session(live_server, make_user(roles=[Role.STAFF]).email) for _ in range(4)]
+    proposal_id = proposal.id
+    barrier = threading.Barrier(len(sessions))
+    statuses = []
+
+    def approve(session, token):
+        barrier.wait()
+        response = session.post(
+            f"{live_server}/proposals/{proposal_id}/approve",
+            data={"amount": "300", "csrf_token": token},
+            allow_redirects=False,
+        )
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=approve, args=pair) for pair in sessions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(statuses) == [303, 409, 409, 409]
+    approvals = db.session.scalar(
+        select(func.count())
+        .select_from(ProposalEvent)
+        .where(ProposalEvent.proposal_id == proposal.id, ProposalEvent.to_state == S.APPROVED)
+    )
+    assert approvals == 1
