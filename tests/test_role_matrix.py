@@ -505,14 +505,14 @@ CASES = [
         "POST",
         lambda w: f"/proposals/{w['submitted'].id}/notes",
         staff(303),
-        lambda w: {"text": "Intern"},
+        lambda w: {"note-text": "Intern"},
     ),
     Case(
         "proposals.message",
         "POST",
         lambda w: f"/proposals/{w['submitted'].id}/messages",
         staff(303),
-        lambda w: {"text": "Frage"},
+        lambda w: {"message-text": "Frage"},
     ),
     Case(
         "proposals.request_changes",

@@ -247,9 +247,7 @@ class Proposal(db.Model):
 
     def _require(self, *states: ProposalState) -> None:
         if self.state not in states:
-            raise DomainError(
-                _("This is not possible while the proposal is %(state)s.", state=self.state.label.lower())
-            )
+            raise DomainError(_("This is not possible while the proposal is %(state)s.", state=self.state.label))
 
     def submit(self) -> ProposalState:
         """Send a draft, or a proposal with requested changes, to the staff."""

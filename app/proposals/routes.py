@@ -196,8 +196,8 @@ def _detail_page(proposal: Proposal, status: int = 200, **forms):
     staff = can_review(current_user)
     forms.setdefault("upload_form", UploadForm(formdata=None))
     if staff:
-        forms.setdefault("note_form", NoteForm(formdata=None))
-        forms.setdefault("message_form", MessageForm(formdata=None))
+        forms.setdefault("note_form", NoteForm(formdata=None, prefix="note"))
+        forms.setdefault("message_form", MessageForm(formdata=None, prefix="message"))
         forms.setdefault("changes_form", MessageForm(formdata=None, prefix="changes"))
         forms.setdefault("reject_form", ReasonForm(formdata=None, prefix="reject"))
         forms.setdefault("approve_form", ApproveForm(formdata=None, amount=proposal.requested_cents))
@@ -221,6 +221,7 @@ def _detail_page(proposal: Proposal, status: int = 200, **forms):
     return render(
         "proposals/detail.html",
         status=status,
+        upload_limit=services.upload_limit_mb(),
         proposal=proposal,
         timeline=_timeline(proposal),
         missing=proposal.missing_for_submission() if proposal.is_editable else [],
@@ -322,6 +323,7 @@ def report(proposal_id: int):
         actual_values=actual_values,
         actual_errors=actual_errors,
         upload_form=UploadForm(formdata=None),
+        upload_limit=services.upload_limit_mb(),
         status=status,
     )
 
@@ -347,9 +349,10 @@ def upload(proposal_id: int):
         limit = current_app.config["UPLOAD_MAX_BYTES"]
         try:
             data = upload.stream.read(limit + 1)
+            total = upload.stream.seek(0, 2) if len(data) > limit and upload.stream.seekable() else None
         finally:
             upload.close()  # a large upload is spooled to a temporary file: let it go at once
-        attachment = services.add_attachment(current_user, proposal, kind, upload.filename, data)
+        attachment = services.add_attachment(current_user, proposal, kind, upload.filename, data, total)
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
@@ -379,6 +382,7 @@ def _report_upload_error(proposal: Proposal, upload_form: UploadForm, status: in
         actual_values={line.id: "" for line in proposal.lines},
         actual_errors={},
         upload_form=upload_form,
+        upload_limit=services.upload_limit_mb(),
         status=status,
     )
 
@@ -511,7 +515,7 @@ def review(proposal_id: int):
 def note(proposal_id: int):
     """An internal note for the staff; the applicant never sees it."""
     proposal = _staff_action(proposal_id)
-    form = NoteForm()
+    form = NoteForm(prefix="note")
     if not form.validate_on_submit():
         return _detail_page(proposal, 422, note_form=form)
     services.add_note(current_user, proposal, form.text.data)
@@ -525,7 +529,7 @@ def note(proposal_id: int):
 def message(proposal_id: int):
     """Write to the applicant (shown on the timeline and mailed)."""
     proposal = _staff_action(proposal_id)
-    form = MessageForm()
+    form = MessageForm(prefix="message")
     if not form.validate_on_submit():
         return _detail_page(proposal, 422, message_form=form)
     services.send_message(current_user, proposal, form.text.data)

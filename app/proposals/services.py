@@ -354,7 +354,14 @@ def clean_filename(name: str, mime: str) -> str:
     return f"{stem[:150]}.{ALLOWED_TYPES[mime]}"
 
 
-def add_attachment(by: User, proposal: Proposal, kind: AttachmentKind, filename: str, data: bytes) -> Attachment:
+def upload_limit_mb() -> str:
+    """The upload limit as a person reads it: "5", "0,2"."""
+    return format_decimal(current_app.config["UPLOAD_MAX_BYTES"] / 1_000_000, format="#,##0.#")
+
+
+def add_attachment(
+    by: User, proposal: Proposal, kind: AttachmentKind, filename: str, data: bytes, total_size: int | None = None
+) -> Attachment:
     """Check and store an upload; the file is written only after every check passed.
 
     The caller deletes the file again if the transaction does not commit (see `discard_file`).
@@ -363,11 +370,12 @@ def add_attachment(by: User, proposal: Proposal, kind: AttachmentKind, filename:
     if not data:
         raise DomainError(_("The file is empty."), 422, "file")
     if len(data) > limit:
+        size = max(total_size or 0, len(data))
         raise DomainError(
             _(
                 "The file is %(size)s MB; at most %(limit)s MB are allowed.",
-                size=format_decimal(len(data) / 1_000_000, format="#,##0.#"),
-                limit=format_decimal(limit / 1_000_000, format="#,##0.#"),
+                size=format_decimal(size / 1_000_000, format="#,##0.#"),
+                limit=upload_limit_mb(),
             ),
             413,
             "file",

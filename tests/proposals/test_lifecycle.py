@@ -57,8 +57,9 @@ def test_lower_grant_only_lowers_and_only_while_granted(request_context, make_pr
 
 def test_approval_is_at_most_the_requested_amount(request_context, make_proposal):
     proposal = make_proposal(state=S.IN_REVIEW)
-    with pytest.raises(DomainError, match="more than the amount requested"):
+    with pytest.raises(DomainError) as refused:
         proposal.approve(proposal.requested_cents + 1)
+    assert refused.value.field == "amount" and "beantragte" in refused.value.message
     with pytest.raises(DomainError):
         proposal.approve(0)
     assert proposal.state is S.IN_REVIEW
@@ -177,7 +178,7 @@ def test_rejection_needs_a_reason_and_tells_the_applicant(client, login, db, mak
     login(staff)
     refused = client.post_form(f"/proposals/{proposal.id}/reject", {"reject-text": ""})
     assert refused.status_code == 422
-    assert "Bitte nennen Sie einen Grund." in refused.get_data(as_text=True)
+    assert "Bitte geben Sie einen Grund an." in refused.get_data(as_text=True)
     db.session.refresh(proposal)
     assert proposal.state is S.IN_REVIEW
     assert (
@@ -234,9 +235,11 @@ def test_internal_notes_never_reach_the_applicant(client, login, db, make_propos
     proposal = make_proposal(state=S.IN_REVIEW)
     secret = "Intern: Träger hat Schulden beim Amt"
     login(staff)
-    assert client.post_form(f"/proposals/{proposal.id}/notes", {"text": secret}).status_code == 303
+    assert client.post_form(f"/proposals/{proposal.id}/notes", {"note-text": secret}).status_code == 303
     assert (
-        client.post_form(f"/proposals/{proposal.id}/messages", {"text": "Bitte Angebot nachreichen."}).status_code
+        client.post_form(
+            f"/proposals/{proposal.id}/messages", {"message-text": "Bitte Angebot nachreichen."}
+        ).status_code
         == 303
     )
     assert client.post_form(f"/proposals/{proposal.id}/approve", {"amount": "500"}).status_code == 303
