@@ -42,6 +42,21 @@ def register_cli(app: Flask) -> None:
         db.session.commit()
         click.echo(f"{added} topics added.")
 
+    @app.cli.command("purge")
+    def purge_command():
+        """Apply the retention rules: unused registrations, old invitations, inactive accounts (after notice).
+
+        Safe to run on a schedule: a second run finds nothing more to do.
+        """
+        from app.privacy.services import purge
+
+        result = purge()
+        db.session.commit()
+        click.echo(
+            f"{result.registrations} unused registrations and {result.invitations} invitations removed, "
+            f"{result.notified} inactive accounts told, {result.deleted} deleted after notice."
+        )
+
     @app.cli.command("send-reminders")
     def send_reminders_command():
         """Mail reminders for shifts and dialogs in the next 24 hours and for dialog logs 48 hours overdue.

@@ -88,6 +88,9 @@ def load_config() -> dict:
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         # Proposal attachments live here, outside the web root (a volume on Fly.io).
         "UPLOAD_DIR": os.environ.get("LOTSE_UPLOAD_DIR") or str(BASE_DIR / "instance" / "uploads"),
+        # Retention: accounts unused this long are told, and deleted when still unused this many days later.
+        "RETENTION_INACTIVE_DAYS": int(os.environ.get("RETENTION_INACTIVE_DAYS", "730")),
+        "RETENTION_NOTICE_DAYS": int(os.environ.get("RETENTION_NOTICE_DAYS", "30")),
         "UPLOAD_MAX_BYTES": int(os.environ.get("UPLOAD_MAX_MB", "5")) * 1_000_000,
         "COMPRESS_ALGORITHM": ["br", "gzip"],
         "COMPRESS_MIMETYPES": [

@@ -562,6 +562,22 @@ CASES = [
         staff(303),
         lambda w: {"district": str(w["circle"].district_id), "amount": "1000"},
     ),
+    # --- privacy
+    Case("privacy.privacy", "GET", lambda w: "/privacy", everyone(200)),
+    Case("privacy.my_data", "GET", lambda w: "/account/data", signed_in()),
+    Case("privacy.my_data_json", "GET", lambda w: "/account/data.json", signed_in()),
+    Case("privacy.delete_account", "GET", lambda w: "/account/delete", signed_in()),
+    # Without the password nothing is deleted: the form comes back.
+    Case("privacy.delete_account", "POST", lambda w: "/account/delete", signed_in(422)),
+    Case("privacy.find_person", "GET", lambda w: "/people/delete", staff()),
+    Case(
+        "privacy.delete_on_request",
+        "POST",
+        lambda w: f"/people/{w['pending'].user_id}/delete",
+        staff(303),
+        lambda w: {"reason": "Per Mail gebeten"},
+    ),
+    Case("privacy.audit_log", "GET", lambda w: "/audit", staff()),
 ]
 
 
@@ -662,6 +678,7 @@ def _dialogs(db, moderator, interpreter, accommodation) -> dict:
 
 def _proposals(db, applicant, district_id, upload_dir) -> dict:
     """An open programme and one proposal of the volunteer's in each state a route acts on, two with a file."""
+    from app.database import utcnow
     from app.proposals.models import Attachment, AttachmentKind, BudgetLine, FundingProgramme, Proposal, ProposalState
 
     today = date.today()
@@ -690,6 +707,7 @@ def _proposals(db, applicant, district_id, upload_dir) -> dict:
             ends_on=today + timedelta(days=40),
             requested_cents=20_000,
             granted_cents=20_000 if state in ("approved", "running", "reported") else None,
+            submitted_at=None if state == "draft" else utcnow(),
             lines=[BudgetLine(position=1, item="Material", amount_cents=20_000)],
         )
         db.session.add(proposal)

@@ -85,6 +85,10 @@ class User(UserMixin, db.Model):
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set when the account was deleted: the row stays, without personal data, so past totals stay right.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the person was told their inactive account will be deleted (retention).
+    inactivity_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     role_grants: Mapped[list[RoleGrant]] = relationship(
         back_populates="user",

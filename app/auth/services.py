@@ -143,7 +143,15 @@ def grant_role(by: User, user: User, role: Role, circle_id: int | None = None) -
     grant = RoleGrant(role=role, circle_id=circle_id, granted_by_id=by.id)
     user.role_grants.append(grant)
     db.session.flush()
+    _audit_role(by, "role.grant", grant, user.id)
     return grant
+
+
+def _audit_role(by: User, action: str, grant: RoleGrant, user_id: int) -> None:
+    from app.privacy.audit import record
+
+    scope = f" circle={grant.circle_id}" if grant.circle_id else ""
+    record(by, action, "role_grant", grant.id, user_id, f"role={grant.role.value}{scope}")
 
 
 def revoke_role(by: User, grant: RoleGrant) -> None:
@@ -152,6 +160,7 @@ def revoke_role(by: User, grant: RoleGrant) -> None:
         admins = db.session.scalar(select(func.count()).select_from(RoleGrant).where(RoleGrant.role == Role.ADMIN))
         if admins <= 1:
             raise DomainError(_("The last administrator can't lose the role."), 409)
+    _audit_role(by, "role.revoke", grant, grant.user_id)
     grant.user.role_grants.remove(grant)
     db.session.flush()
 

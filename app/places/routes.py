@@ -395,7 +395,7 @@ def circle_unappoint(circle_id: int, grant_id: int):
         abort(404)
     require(can_manage_places(current_user))
     name = grant.user.name
-    grant.user.role_grants.remove(grant)
+    services.unappoint_coordinator(current_user, grant)
     db.session.commit()
     flash(_("%(name)s no longer coordinates %(circle)s.", name=name, circle=circle.name), "info")
     return redirect(url_for("places.circle_detail", circle_id=circle.id), 303)

@@ -224,6 +224,9 @@ def record_vetting(by: User, circle: Circle, user: User, seen_on: date, valid_un
     record = VettingRecord(user=user, circle=circle, seen_on=seen_on, valid_until=valid_until, recorded_by=by)
     db.session.add(record)
     db.session.flush()
+    from app.privacy.audit import record as audit
+
+    audit(by, "vetting.record", "vetting_record", record.id, user.id, f"circle={circle.id} valid_until={valid_until}")
     return record
 
 
@@ -241,4 +244,16 @@ def appoint_coordinator(by: User, circle: Circle, user: User) -> RoleGrant:
     user.role_grants.append(grant)
     add_active_member(circle, user, by_id=by.id)
     db.session.flush()
+    from app.privacy.audit import record as audit
+
+    audit(by, "role.grant", "role_grant", grant.id, user.id, f"role=coordinator circle={circle.id}")
     return grant
+
+
+def unappoint_coordinator(by: User, grant: RoleGrant) -> None:
+    """End a coordinator role; the person stays a member of the circle."""
+    from app.privacy.audit import record as audit
+
+    audit(by, "role.revoke", "role_grant", grant.id, grant.user_id, f"role=coordinator circle={grant.circle_id}")
+    grant.user.role_grants.remove(grant)
+    db.session.flush()

@@ -17,7 +17,7 @@ from app.forms import FreeText, PlainText, ReasonableDate, strip
 from app.names import TranslatedNamesForm
 
 MAX_LINES = 30
-MAX_CENTS = 100_000_000 * 100  # a hundred million euros: far beyond any programme, still safe to add up
+MAX_CENTS = 10_000_000 * 100  # ten million euros: beyond any programme; sums of lines stay in a 32-bit column
 _PLAIN_AMOUNT = re.compile(r"^\d{1,11}(?:[.,]\d{1,2})?$")
 DATE_HINT = _l("Please enter the date as shown, e.g. 2026-03-31.")
 
@@ -32,8 +32,12 @@ def optional_int(value):
 def parse_cents(text: str) -> int:
     """Euros as a person types them ("1.250,50" in German, "1,250.50" in English, "1250.5") in cents."""
     cleaned = text.replace("€", "").replace("EUR", "").replace("\u00a0", "").replace(" ", "").strip()
+    # Amounts copied from a right-to-left page carry direction marks; Arabic writes the decimal point as U+066B.
+    cleaned = cleaned.translate({0x200E: None, 0x200F: None, 0x061C: None, 0x066B: "."})
     if not cleaned:
         raise ValueError("empty")
+    if not all(ch.isdigit() or ch in ".,\u066c" for ch in cleaned):
+        raise ValueError(cleaned)
     value: Decimal | None = None
     try:
         value = parse_decimal(cleaned, locale=get_locale(), strict=True)
@@ -171,6 +175,10 @@ class ProposalForm(FlaskForm):
         if field.data and self.starts_on.data and field.data < self.starts_on.data:
             raise ValidationError(_l("The end must not be before the start."))
 
+    def validate_lines(self, field):
+        if sum(amount or 0 for _item, amount in self.filled_lines()) > MAX_CENTS:
+            raise ValidationError(_l("The budget lines add up to more than any programme can fund."))
+
     def filled_lines(self) -> list[tuple[str, int]]:
         return [(row.item.data, row.amount.data) for row in self.lines if not row.is_empty]
 
@@ -199,6 +207,10 @@ class ApproveForm(FlaskForm):
 class GrantChangeForm(FlaskForm):
     amount = MoneyField(_l("New granted amount (€)"), description=_l("Leave empty to withdraw the approval."))
     text = _text(_l("Reason"), 3000, _l("Please give a reason."), multiline=True)
+
+
+class CloseForm(FlaskForm):
+    text = _text(_l("Closing word (optional)"), 3000, multiline=True)
 
 
 class AssignForm(FlaskForm):

@@ -9,6 +9,8 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
+from babel.lists import format_list
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
@@ -245,16 +247,19 @@ class Proposal(db.Model):
             missing.append(_("at least one budget line"))
         return missing
 
-    def _require(self, *states: ProposalState) -> None:
+    def require_state(self, *states: ProposalState) -> None:
+        """Refuse, in the user's words, unless the proposal is in one of these states."""
         if self.state not in states:
             raise DomainError(_("This is not possible while the proposal is %(state)s.", state=self.state.label))
 
     def submit(self) -> ProposalState:
         """Send a draft, or a proposal with requested changes, to the staff."""
-        self._require(ProposalState.DRAFT, ProposalState.CHANGES_REQUESTED)
+        self.require_state(ProposalState.DRAFT, ProposalState.CHANGES_REQUESTED)
         missing = self.missing_for_submission()
         if missing:
-            raise DomainError(_("Before you submit, please add: %(missing)s.", missing=", ".join(missing)), 422)
+            raise DomainError(
+                _("Before you submit, please add: %(missing)s.", missing=format_list(missing, locale=get_locale())), 422
+            )
         if not self.programme.is_open() and self.state is ProposalState.DRAFT:
             raise DomainError(_("This programme is not open for proposals at the moment."))
         self.state = (
@@ -264,18 +269,18 @@ class Proposal(db.Model):
         return self.state
 
     def start_review(self) -> ProposalState:
-        self._require(ProposalState.SUBMITTED, ProposalState.RESUBMITTED)
+        self.require_state(ProposalState.SUBMITTED, ProposalState.RESUBMITTED)
         self.state = ProposalState.IN_REVIEW
         return self.state
 
     def request_changes(self) -> ProposalState:
-        self._require(ProposalState.IN_REVIEW)
+        self.require_state(ProposalState.IN_REVIEW)
         self.state = ProposalState.CHANGES_REQUESTED
         return self.state
 
     def approve(self, amount_cents: int) -> ProposalState:
         """Grant an amount: more than nothing, at most what was asked for. The budget is the service's check."""
-        self._require(ProposalState.IN_REVIEW)
+        self.require_state(ProposalState.IN_REVIEW)
         self._check_amount(amount_cents)
         self.state = ProposalState.APPROVED
         self.granted_cents = amount_cents
@@ -289,20 +294,20 @@ class Proposal(db.Model):
             raise DomainError(_("The granted amount can't be more than the amount requested."), 422, "amount")
 
     def reject(self) -> ProposalState:
-        self._require(ProposalState.IN_REVIEW)
+        self.require_state(ProposalState.IN_REVIEW)
         self.state = ProposalState.REJECTED
         self.decided_at = utcnow()
         return self.state
 
     def withdraw(self) -> ProposalState:
         """The applicant takes the proposal back before a decision."""
-        self._require(*UNDECIDED_STATES)
+        self.require_state(*UNDECIDED_STATES)
         self.state = ProposalState.WITHDRAWN
         return self.state
 
     def lower_grant(self, amount_cents: int) -> None:
         """Grant less than before (never more: a raise goes through a new decision)."""
-        self._require(ProposalState.APPROVED, ProposalState.RUNNING)
+        self.require_state(ProposalState.APPROVED, ProposalState.RUNNING)
         self._check_amount(amount_cents)
         if amount_cents >= (self.granted_cents or 0):
             raise DomainError(_("The new amount must be lower than the amount granted now."), 422, "amount")
@@ -310,19 +315,19 @@ class Proposal(db.Model):
 
     def withdraw_approval(self) -> ProposalState:
         """Take an approval back: the proposal returns to review and its money to the budget."""
-        self._require(ProposalState.APPROVED)
+        self.require_state(ProposalState.APPROVED)
         self.state = ProposalState.IN_REVIEW
         self.granted_cents = None
         self.decided_at = None
         return self.state
 
     def start(self) -> ProposalState:
-        self._require(ProposalState.APPROVED)
+        self.require_state(ProposalState.APPROVED)
         self.state = ProposalState.RUNNING
         return self.state
 
     def submit_report(self) -> ProposalState:
-        self._require(ProposalState.RUNNING)
+        self.require_state(ProposalState.RUNNING)
         if not self.report_text.strip():
             raise DomainError(_("Please describe what happened in the project."), 422, "report_text")
         self.state = ProposalState.REPORTED
@@ -330,7 +335,7 @@ class Proposal(db.Model):
         return self.state
 
     def close(self) -> ProposalState:
-        self._require(ProposalState.REPORTED)
+        self.require_state(ProposalState.REPORTED)
         self.state = ProposalState.CLOSED
         return self.state
 

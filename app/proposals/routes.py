@@ -19,6 +19,7 @@ from app.proposals import bp, services
 from app.proposals.forms import (
     ApproveForm,
     AssignForm,
+    CloseForm,
     DistrictBudgetForm,
     GrantChangeForm,
     MessageForm,
@@ -33,7 +34,6 @@ from app.proposals.forms import (
 )
 from app.proposals.models import (
     AWAITING_REVIEW,
-    UNDECIDED_STATES,
     Attachment,
     AttachmentKind,
     FundingProgramme,
@@ -49,6 +49,9 @@ from app.proposals.policies import (
     can_report,
     can_review,
     can_see_proposal,
+    can_start,
+    can_submit,
+    can_withdraw,
     is_applicant,
 )
 from app.views import form_status, render, require
@@ -111,7 +114,7 @@ def _proposal_form(proposal: Proposal | None) -> ProposalForm:
                 form[name].data = getattr(proposal, name)
             form.programme.data = proposal.programme_id
             form.district.data = proposal.district_id
-            while len(form.lines.entries) < len(proposal.lines) + 1:
+            while len(form.lines.entries) < min(len(proposal.lines) + 1, form.lines.max_entries):
                 form.lines.append_entry()
             for row, line in zip(form.lines.entries, proposal.lines, strict=False):
                 row.item.data = line.item
@@ -188,12 +191,12 @@ def edit(proposal_id: int):
 
 
 def _timeline(proposal: Proposal) -> list:
-    internal = can_read_internal_notes(current_user)
+    internal = can_read_internal_notes(current_user, proposal)
     return [event for event in reversed(proposal.events) if internal or not event.is_internal]
 
 
 def _detail_page(proposal: Proposal, status: int = 200, **forms):
-    staff = can_review(current_user)
+    staff = can_review(current_user, proposal)
     forms.setdefault("upload_form", UploadForm(formdata=None))
     if staff:
         forms.setdefault("note_form", NoteForm(formdata=None, prefix="note"))
@@ -202,7 +205,7 @@ def _detail_page(proposal: Proposal, status: int = 200, **forms):
         forms.setdefault("reject_form", ReasonForm(formdata=None, prefix="reject"))
         forms.setdefault("approve_form", ApproveForm(formdata=None, amount=proposal.requested_cents))
         forms.setdefault("grant_form", GrantChangeForm(formdata=None))
-        forms.setdefault("close_form", ReasonForm(formdata=None, prefix="close"))
+        forms.setdefault("close_form", CloseForm(formdata=None, prefix="close"))
         assign_form = forms.setdefault("assign_form", AssignForm(formdata=None))
         assign_form.reviewer.choices = select_choices(
             [("", _("Nobody")), *((u.id, u.name) for u in services.staff_members())]
@@ -230,8 +233,9 @@ def _detail_page(proposal: Proposal, status: int = 200, **forms):
         can_edit=can_edit_proposal(current_user, proposal),
         can_attach=can_attach(current_user, proposal, AttachmentKind.PROPOSAL),
         can_report=can_report(current_user, proposal),
-        can_withdraw=mine and proposal.state in UNDECIDED_STATES,
-        can_start=(mine or staff) and proposal.state is ProposalState.APPROVED,
+        can_submit=can_submit(current_user, proposal),
+        can_withdraw=can_withdraw(current_user, proposal),
+        can_start=can_start(current_user, proposal),
         can_review=staff,
         **forms,
     )
@@ -282,7 +286,7 @@ def withdraw(proposal_id: int):
 def start(proposal_id: int):
     """Mark an approved project as running."""
     proposal = _load(proposal_id)
-    require(is_applicant(current_user, proposal) or can_review(current_user))
+    require(is_applicant(current_user, proposal) or can_review(current_user, proposal))
     services.start_project(current_user, proposal)
     db.session.commit()
     flash(_("The project is marked as running. Good luck!"), "success")
@@ -457,7 +461,7 @@ def queue():
         return render("proposals/queue.html", block="results", form=form, proposals=[], status=422)
     query = (
         select(Proposal)
-        .where(Proposal.state != ProposalState.DRAFT)
+        .where(Proposal.submitted_at.is_not(None), Proposal.applicant_id != current_user.id)
         .options(selectinload(Proposal.applicant), selectinload(Proposal.reviewer))
         .order_by(Proposal.submitted_at.is_(None), Proposal.submitted_at, Proposal.id)
         .limit(QUEUE_PAGE_SIZE)
@@ -475,7 +479,7 @@ def queue():
 
 def _staff_action(proposal_id: int) -> Proposal:
     proposal = _load(proposal_id)
-    require(can_review(current_user))
+    require(can_review(current_user, proposal))
     return proposal
 
 
@@ -621,9 +625,9 @@ def change_grant(proposal_id: int):
 def close(proposal_id: int):
     """Close the project after its final report."""
     proposal = _staff_action(proposal_id)
-    form = ReasonForm(prefix="close")
-    form.text.validators = []  # a closing note is optional
-    form.validate_on_submit()
+    form = CloseForm(prefix="close")
+    if not form.validate_on_submit():
+        return _detail_page(proposal, 422, close_form=form)
     services.close(current_user, proposal, form.text.data or "")
     db.session.commit()
     flash(_("The project is closed."), "success")
@@ -652,7 +656,7 @@ def programme(programme_id: int):
     if staff:
         proposals = db.session.scalars(
             select(Proposal)
-            .where(Proposal.programme_id == item.id, Proposal.state != ProposalState.DRAFT)
+            .where(Proposal.programme_id == item.id, Proposal.submitted_at.is_not(None))
             .options(selectinload(Proposal.applicant))
             .order_by(Proposal.district_id, Proposal.id)
         ).all()

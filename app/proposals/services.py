@@ -21,6 +21,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.mail import queue_mail
 from app.names import save_names
+from app.privacy.audit import record
 from app.proposals.models import (
     GRANTED_STATES,
     Attachment,
@@ -380,6 +381,11 @@ def add_attachment(
             413,
             "file",
         )
+    lock_proposal(proposal)
+    if kind is AttachmentKind.REPORT:
+        proposal.require_state(ProposalState.RUNNING)
+    else:
+        proposal.require_state(ProposalState.DRAFT, ProposalState.CHANGES_REQUESTED)
     mime = sniff_type(data[:262])
     if mime is None:
         raise DomainError(_("Only PDF, JPEG and PNG files can be attached."), 415, "file")
@@ -398,8 +404,12 @@ def add_attachment(
     db.session.flush()
     path = attachment_path(attachment)
     partial = path.with_suffix(".part")
-    partial.write_bytes(data)
-    partial.replace(path)
+    try:
+        partial.write_bytes(data)
+        partial.replace(path)
+    except OSError:
+        partial.unlink(missing_ok=True)
+        raise
     return attachment
 
 
@@ -409,6 +419,13 @@ def discard_file(attachment: Attachment) -> None:
 
 
 def remove_attachment(by: User, attachment: Attachment) -> None:
+    """Remove an attachment while the proposal (or its report) can still be changed."""
+    proposal = attachment.proposal
+    lock_proposal(proposal)
+    if attachment.kind is AttachmentKind.REPORT:
+        proposal.require_state(ProposalState.RUNNING)
+    else:
+        proposal.require_state(ProposalState.DRAFT, ProposalState.CHANGES_REQUESTED)
     db.session.delete(attachment)
     db.session.flush()
 
@@ -470,6 +487,7 @@ def request_changes(by: User, proposal: Proposal, message: str) -> None:
 def reject(by: User, proposal: Proposal, reason: str) -> None:
     lock_proposal(proposal)
     _transition(proposal, by, proposal.reject, reason)
+    record(by, "proposal.reject", "proposal", proposal.id, proposal.applicant_id)
     _tell_applicant(proposal, _l("Decision on %(title)s", title=proposal.title), "rejected.txt", text=reason)
 
 
@@ -509,8 +527,10 @@ def approve(by: User, proposal: Proposal, amount_cents: int, note: str = "") -> 
     """Grant an amount, never beyond the budget, also when two of the staff approve at the same moment."""
     lock_programme(proposal.programme)
     lock_proposal(proposal)
+    proposal.require_state(ProposalState.IN_REVIEW)  # before the budget: a repeat must hear why
     _check_budget(proposal, amount_cents)
     _transition(proposal, by, lambda: proposal.approve(amount_cents), note, amount_cents)
+    record(by, "proposal.approve", "proposal", proposal.id, proposal.applicant_id, f"granted_cents={amount_cents}")
     _tell_applicant(proposal, _l("Approved: %(title)s", title=proposal.title), "approved.txt", text=note)
 
 
@@ -518,7 +538,16 @@ def change_grant(by: User, proposal: Proposal, amount_cents: int | None, reason:
     """Lower a grant, or (no amount) withdraw the approval; a reason is recorded and the applicant told."""
     lock_programme(proposal.programme)
     lock_proposal(proposal)
+    proposal.require_state(ProposalState.APPROVED, ProposalState.RUNNING)
     before = proposal.granted_cents
+    record(
+        by,
+        "proposal.grant_change",
+        "proposal",
+        proposal.id,
+        proposal.applicant_id,
+        f"granted_cents={before}->{amount_cents if amount_cents is not None else 'withdrawn'}",
+    )
     if amount_cents is None:
         _transition(proposal, by, proposal.withdraw_approval, reason)
         _tell_applicant(

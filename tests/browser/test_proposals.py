@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from app.auth.models import Role
+from app.database import utcnow
 from app.proposals.models import Attachment, FundingProgramme, Proposal, ProposalState
 from tests.browser.conftest import (
     assert_fits_viewport,
@@ -224,6 +225,7 @@ def make_proposal_in_review(db, round_):
         district=round_["district"],
         applicant=round_["applicant"],
         state=ProposalState.IN_REVIEW,
+        submitted_at=utcnow(),
         title="Fahrradkurs",
         summary="Radfahren lernen.",
         goals="Mobilität",

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 
 from app.auth.models import Role
-from app.database import utcnow
+from app.database import local_today, utcnow
 from app.dialogs.models import Dialog, DialogLanguage, DialogModerator, ModeratorRole
+from app.shifts.services import local_to_utc
+
+
+def local_at(days: int, hour: int, minute: int = 0) -> datetime:
+    """A wall-clock time in Europe/Berlin `days` from today's local date, in UTC.
+
+    Tests that fill in a day with a start and an end use these rather than "now + hours", which late in the
+    evening would give a start before and an end after local midnight (which a dialog can't have).
+    """
+    return local_to_utc(datetime.combine(local_today() + timedelta(days=days), time(hour, minute)))
 
 
 @pytest.fixture
@@ -32,8 +42,8 @@ def make_interpreter(make_user):
 
 @pytest.fixture
 def make_dialog(db, make_circle, make_moderator):
-    """A planned dialog starting `starts_in` from now, `hours` long, needing `languages` (posted openly with
-    `open_request`)."""
+    """A planned dialog starting `starts_in` from now (or at `starts_at`, in UTC), `hours` long, needing
+    `languages` (posted openly with `open_request`)."""
 
     def make(
         languages=("ar",),
@@ -45,8 +55,9 @@ def make_dialog(db, make_circle, make_moderator):
         accommodation=None,
         topic="Zusammenleben",
         open_request=False,
+        starts_at=None,
     ) -> Dialog:
-        start = (utcnow() + starts_in).replace(second=0, microsecond=0)
+        start = starts_at or (utcnow() + starts_in).replace(second=0, microsecond=0)
         dialog = Dialog(
             accommodation=accommodation or make_circle().accommodations[0],
             starts_at=start,

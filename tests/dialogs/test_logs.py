@@ -8,9 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from app.auth.models import Role
+from app.database import local_today
 from app.dialogs import services
 from app.dialogs.models import FollowUp, SessionLog, Topic
 from app.places.models import Accommodation, AccommodationKind, District
+from tests.dialogs.conftest import local_at
 
 KEY = "k" * 20
 
@@ -196,14 +198,14 @@ def test_staff_filter_all_logs_and_see_overdue_follow_ups(client, login, make_us
     )
     db.session.add(other_place)
     db.session.commit()
-    here = make_dialog(languages=("ar",), starts_in=timedelta(days=-10), topic="Wohnen in Cannstatt")
+    here = make_dialog(languages=("ar",), starts_at=local_at(-10, 10), topic="Wohnen in Cannstatt")
     there = make_dialog(
-        languages=("fa",), starts_in=timedelta(days=-40), topic="Schule in Zuffenhausen", accommodation=other_place
+        languages=("fa",), starts_at=local_at(-40, 10), topic="Schule in Zuffenhausen", accommodation=other_place
     )
     staff = make_user(roles=[Role.STAFF])
     for dialog, language, topic, due in (
-        (here, "ar", "Wohnen", date.today() + timedelta(days=5)),
-        (there, "fa", "Schule und Kita", date.today() - timedelta(days=3)),
+        (here, "ar", "Wohnen", local_today() + timedelta(days=5)),
+        (there, "fa", "Schule und Kita", local_today() - timedelta(days=3)),
     ):
         with client.application.test_request_context():
             details = services.LogDetails(
@@ -231,7 +233,7 @@ def test_staff_filter_all_logs_and_see_overdue_follow_ups(client, login, make_us
     assert titles(f"?accommodation={here.accommodation_id}") == {"Wohnen in Cannstatt"}
     assert titles(f"?topic={topics['Wohnen'].id}") == {"Wohnen in Cannstatt"}
     assert titles("?language=fa") == {"Schule in Zuffenhausen"}
-    start = (date.today() - timedelta(days=20)).isoformat()
+    start = (local_today() - timedelta(days=20)).isoformat()
     assert titles(f"?start={start}") == {"Wohnen in Cannstatt"}
     assert titles(f"?end={start}") == {"Schule in Zuffenhausen"}
     page = client.get("/dialogs/logs").get_data(as_text=True)

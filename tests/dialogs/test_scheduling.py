@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.dialogs.models import Coverage, Dialog, DialogStatus, ModeratorRole
 from app.shifts.models import Signup, SignupStatus
 from app.shifts.services import utc_to_local
-from tests.dialogs.conftest import language_of
+from tests.dialogs.conftest import language_of, local_at
 
 
 def _form(accommodation, lead, day=None, **overrides) -> dict:
@@ -89,6 +89,8 @@ def test_moderator_busy_in_a_shift_is_not_free_for_a_dialog(client, login, make_
     circle = make_circle()
     lead = make_moderator()
     shift = make_shift(circle, starts_in=timedelta(days=7))
+    shift.starts_at = local_at(7, 10)
+    shift.ends_at = shift.starts_at + timedelta(hours=2)
     db.session.add(Signup(shift=shift, user=lead, status=SignupStatus.CONFIRMED))
     db.session.commit()
     local_start = utc_to_local(shift.starts_at)
@@ -109,8 +111,8 @@ def test_moderator_busy_in_a_shift_is_not_free_for_a_dialog(client, login, make_
 
 
 def test_new_time_is_refused_when_a_booked_interpreter_is_busy_then(client, login, make_dialog, make_interpreter, db):
-    dialog = make_dialog(starts_in=timedelta(days=3))
-    other = make_dialog(starts_in=timedelta(days=4), topic="Anderer Dialog")
+    dialog = make_dialog(starts_at=local_at(3, 10))
+    other = make_dialog(starts_at=local_at(4, 10), topic="Anderer Dialog")
     interpreter = make_interpreter("ar")
     language_of(dialog, "ar").interpreter_id = interpreter.id
     language_of(other, "ar").interpreter_id = interpreter.id
@@ -170,7 +172,7 @@ def test_a_new_time_is_sent_to_everyone_booked_with_the_calendar_entry(
 
 
 def test_removing_a_covered_language_tells_its_interpreter(client, login, make_dialog, make_interpreter, mailbox, db):
-    dialog = make_dialog(languages=("ar", "fa"))
+    dialog = make_dialog(languages=("ar", "fa"), starts_at=local_at(3, 10))
     interpreter = make_interpreter("fa", locale="en")
     language_of(dialog, "fa").interpreter_id = interpreter.id
     db.session.commit()

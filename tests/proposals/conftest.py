@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from app.auth.models import Role
+from app.database import utcnow
 from app.proposals.models import BudgetLine, FundingProgramme, Proposal, ProposalState
 
 PDF = (
@@ -85,6 +86,8 @@ def make_proposal(db, district, programme, applicant):
             "starts_on": today + timedelta(days=20),
             "ends_on": today + timedelta(days=80),
         } | kw
+        if state is not ProposalState.DRAFT:
+            values.setdefault("submitted_at", utcnow() - timedelta(days=3))
         proposal = Proposal(state=state, **values)
         proposal.lines = [BudgetLine(position=n, item=item, amount_cents=c) for n, (item, c) in enumerate(lines, 1)]
         proposal.requested_cents = sum(c for _item, c in lines)

@@ -7,6 +7,7 @@ import io
 from sqlalchemy import func, select
 
 from app.auth.models import Role
+from app.database import utcnow
 from app.proposals.models import Attachment, ProposalState
 from tests.proposals.conftest import EXE, PDF, PNG
 
@@ -123,6 +124,7 @@ def test_attachments_are_served_only_to_who_may_see_the_proposal(
     login(staff)
     assert client.get(url).status_code == 403  # still a draft: the staff don't see it yet
     proposal.state = ProposalState.SUBMITTED
+    proposal.submitted_at = utcnow()
     db.session.commit()
     assert client.get(url).status_code == 200
     other = make_proposal(state=ProposalState.SUBMITTED)

@@ -174,3 +174,72 @@ def test_demo_data_has_a_proposal_in_every_state(app, db):
     states = set(db.session.scalars(select(Proposal.state)))
     assert states == set(ProposalState)
     assert db.session.scalar(select(func.count()).select_from(FundingProgramme)) == 1
+
+
+def test_a_withdrawn_draft_never_reaches_the_staff(client, login, db, make_proposal, applicant, staff):
+    draft = make_proposal()
+    login(applicant)
+    assert client.post_form(f"/proposals/{draft.id}/withdraw").status_code == 303
+    client.post_form("/logout")
+    login(staff)
+    assert client.get(f"/proposals/{draft.id}").status_code == 403
+    assert f'href="/proposals/{draft.id}"' not in client.get("/review?state=all").get_data(as_text=True)
+
+
+def test_staff_never_review_their_own_proposal(client, login, db, make_proposal, staff):
+    own = make_proposal(state=ProposalState.IN_REVIEW, applicant=staff)
+    login(staff)
+    assert client.post_form(f"/proposals/{own.id}/approve", {"amount": "100"}).status_code == 403
+    assert client.post_form(f"/proposals/{own.id}/notes", {"note-text": "x"}).status_code == 403
+    page = client.get(f"/proposals/{own.id}").get_data(as_text=True)
+    assert f"/proposals/{own.id}/approve" not in page
+
+
+def test_a_proposal_with_the_most_lines_can_still_be_edited(client, login, db, make_proposal, applicant):
+    from app.proposals.forms import MAX_LINES
+
+    proposal = make_proposal(lines=[(f"Posten {n}", 100) for n in range(MAX_LINES)])
+    login(applicant)
+    page = client.get(f"/proposals/{proposal.id}/edit")
+    assert page.status_code == 200
+    assert f'id="lines-{MAX_LINES - 1}-item"' in page.get_data(as_text=True)
+
+
+def test_amounts_beyond_any_programme_are_refused(client, login, db, programme, district, applicant):
+    login(applicant)
+    lines = {f"lines-{n}-item": f"Posten {n}" for n in range(3)} | {f"lines-{n}-amount": "9.000.000" for n in range(3)}
+    assert client.post_form("/proposals/new", _form(programme, district) | lines).status_code == 422
+    huge = _form(programme, district) | {"lines-0-amount": "25.000.000"}
+    assert client.post_form("/proposals/new", huge).status_code == 422
+    for bad in ("1e5", "-5", "1.234.567,891", "NaN"):
+        assert (
+            client.post_form("/proposals/new", _form(programme, district) | {"lines-0-amount": bad}).status_code == 422
+        )
+    assert _count(db) == 0
+
+
+def test_amounts_copied_from_an_arabic_page_are_read(app):
+    from app.proposals.forms import parse_cents
+
+    with app.test_request_context(headers={"Accept-Language": "ar"}):
+        assert parse_cents("\u200f1,250.50\xa0€") == 125_050
+        assert parse_cents("1250\u066b5") == 125_050
+
+
+def test_a_closed_programme_is_refused_even_when_another_is_open(
+    client, login, db, make_programme, programme, district, applicant
+):
+    past = make_programme(opens_on=date.today() - timedelta(days=60), closes_on=date.today() - timedelta(days=1))
+    login(applicant)
+    response = client.post_form("/proposals/new", _form(past, district))
+    assert response.status_code == 422
+    assert _count(db) == 0
+
+
+def test_approving_twice_says_why_the_second_is_refused(client, login, db, make_proposal, staff):
+    proposal = make_proposal(state=ProposalState.IN_REVIEW)
+    login(staff)
+    assert client.post_form(f"/proposals/{proposal.id}/approve", {"amount": "100"}).status_code == 303
+    again = client.post_form(f"/proposals/{proposal.id}/approve", {"amount": "100"})
+    assert again.status_code == 409
+    assert "Bewilligt" in again.get_data(as_text=True)

@@ -1,0 +1,276 @@
+"""Download my data, delete my account (and on request), the audit log, retention."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from sqlalchemy import func, inspect, select, text
+
+from app.auth.models import Invitation, Role, User
+from app.database import utcnow
+from app.privacy.models import AppendOnly, AuditEntry
+from app.shifts.models import Signup, SignupStatus
+from tests.privacy.conftest import EMAIL, NAME
+
+KINDS = (
+    "roles",
+    "languages",
+    "circle_memberships",
+    "vetting_records",
+    "shift_signups",
+    "interpreter_assignments",
+    "dialog_moderations",
+    "session_logs_written",
+    "proposals",
+)
+
+
+def _audit(db, action: str) -> list[AuditEntry]:
+    return db.session.scalars(select(AuditEntry).where(AuditEntry.action == action)).all()
+
+
+def test_the_export_holds_every_kind_of_record(client, login, db, person):
+    login(person["user"])
+    response = client.get("/account/data.json")
+    assert response.status_code == 200
+    assert "attachment" in response.headers["Content-Disposition"]
+    data = json.loads(response.data)
+    assert data["profile"]["name"] == NAME and data["profile"]["email"] == EMAIL
+    for kind in KINDS:
+        assert data[kind], f"the export has no {kind}"
+    assert {s["shift"] for s in data["shift_signups"]} == {"Sprachcafé", "Hausaufgaben"}
+    assert data["shift_signups"][0]["hours"] == "2.00"
+    assert data["session_logs_written"][0]["refugees"] == 12
+    assert data["calendar_feed"] is not None
+    assert len(data["proposals"]) == 3
+    entries = _audit(db, "data.export")
+    assert len(entries) == 1 and entries[0].actor_id == person["user"].id
+    # The readable page shows the same.
+    page = client.get("/account/data").get_data(as_text=True)
+    assert NAME in page and "Sprachcafé" in page and "Projekt submitted" in page
+
+
+def _dump(db) -> str:
+    """Every row of every table as text: where personal data would show if anything kept it."""
+    parts = []
+    with db.engine.connect() as conn:
+        for table in inspect(db.engine).get_table_names():
+            query = text(f'SELECT * FROM "{table}"')  # noqa: S608 - table names from the schema
+            for row in conn.execute(query):
+                parts.append(" ".join(str(value) for value in row))
+    return "\n".join(parts)
+
+
+def _totals(db) -> tuple:
+    hours = db.session.scalar(select(func.sum(Signup.hours)))
+    attended = db.session.scalar(select(func.count()).select_from(Signup).where(Signup.hours.is_not(None)))
+    from app.dialogs.models import SessionLog
+
+    refugees = db.session.scalar(select(func.sum(SessionLog.refugees)))
+    return hours, attended, refugees
+
+
+def test_deleting_my_account_keeps_totals_and_no_personal_data(client, login, db, person, mailbox):
+    user = person["user"]
+    before = _totals(db)
+    login(user)
+    refused = client.post_form("/account/delete", {"password": "wrong password!", "understood": "y"})
+    assert refused.status_code == 422
+    unconfirmed = client.post_form("/account/delete", {"password": "correct horse battery"})
+    assert unconfirmed.status_code == 422
+    response = client.post_form("/account/delete", {"password": "correct horse battery", "understood": "y"})
+    assert response.status_code == 303
+    db.session.expire_all()
+
+    assert _totals(db) == before
+    dump = _dump(db)
+    assert NAME not in dump and EMAIL not in dump
+    assert "Yasmin" not in dump and "quellenberg" not in dump.lower()
+    deleted = db.session.get(User, user.id)
+    assert deleted.deleted_at is not None and not deleted.is_enabled and deleted.role_grants == []
+    # The coming shift was handed back and the person waiting moved up and was told.
+    waiting = db.session.scalars(select(Signup).where(Signup.user_id == person["waiting"].id)).one()
+    assert waiting.status is SignupStatus.CONFIRMED
+    assert mailbox.to(person["waiting"].email)
+    assert mailbox.to(person["coordinator"].email), "the coordinator is told a helper left"
+    # The interpreting seat is open again and the moderator told.
+    from app.dialogs.models import DialogLanguage
+
+    seat = db.session.scalars(
+        select(DialogLanguage).where(DialogLanguage.dialog_id == person["coming_dialog"].id)
+    ).one()
+    assert seat.interpreter_id is None
+    assert mailbox.to(person["other_moderator"].email)
+    # Every session ended: the old cookie no longer works.
+    assert client.get("/account").status_code == 302
+    entries = _audit(db, "account.delete")
+    assert len(entries) == 1 and entries[0].subject_id == user.id and entries[0].detail == "self"
+
+
+def test_staff_delete_on_request_with_a_recorded_reason(client, login, db, person, make_user):
+    staff = make_user(roles=[Role.STAFF])
+    login(staff)
+    found = client.get(f"/people/delete?email={EMAIL}")
+    assert found.status_code == 200 and NAME in found.get_data(as_text=True)
+    assert client.get("/people/delete?email=nobody@example.org").status_code == 404
+    assert client.get("/people/delete?email=not-an-address").status_code == 422
+    no_reason = client.post_form(f"/people/{person['user'].id}/delete", {"reason": ""})
+    assert no_reason.status_code == 422
+    done = client.post_form(f"/people/{person['user'].id}/delete", {"reason": "Per Mail am 1.12. gebeten"})
+    assert done.status_code == 303
+    entry = _audit(db, "account.delete")[0]
+    assert entry.actor_id == staff.id and "Per Mail" in entry.detail
+    assert NAME not in _dump(db)
+
+
+def test_staff_cannot_delete_an_administrator_or_themselves(client, login, db, make_user):
+    staff = make_user(roles=[Role.STAFF])
+    admin = make_user(roles=[Role.ADMIN])
+    login(staff)
+    assert client.post_form(f"/people/{admin.id}/delete", {"reason": "x"}).status_code == 403
+    assert client.post_form(f"/people/{staff.id}/delete", {"reason": "x"}).status_code == 403
+
+
+def test_privileged_actions_are_audited_with_who_when_and_where(client, login, db, make_user, make_circle):
+    admin = make_user(roles=[Role.ADMIN])
+    volunteer = make_user()
+    circle = make_circle()
+    login(admin)
+    client.post_form(f"/admin/users/{volunteer.id}/roles", {"role": "moderator", "circle": ""})
+    grant = next(g for g in db.session.get(User, volunteer.id).role_grants if g.role is Role.MODERATOR)
+    client.post_form(f"/admin/users/{volunteer.id}/roles/{grant.id}/revoke")
+    client.post_form(f"/circles/{circle.id}/coordinators", {"email": volunteer.email})
+    client.post_form(
+        f"/circles/{circle.id}/members/{volunteer.id}/vetting", {"seen_on": "2026-11-01", "valid_until": "2029-11-01"}
+    )
+    actions = [e.action for e in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+    assert actions == ["role.grant", "role.revoke", "role.grant", "vetting.record"]
+    entry = db.session.scalars(select(AuditEntry)).first()
+    assert entry.actor_id == admin.id and entry.subject_id == volunteer.id and entry.ip == "127.0.0.1"
+    assert entry.request_id
+    page = client.get("/audit").get_data(as_text=True)
+    assert page.count("<tr>") == 5  # a head row and four entries
+    only_vetting = client.get("/audit?action=vetting.record").get_data(as_text=True)
+    assert only_vetting.count("<tr>") == 2
+    assert client.get("/audit?action=nonsense").status_code == 422
+
+
+def test_grant_decisions_are_audited(client, login, db, make_user, district):
+    from datetime import date
+
+    from app.proposals.models import BudgetLine, FundingProgramme, Proposal, ProposalState
+
+    staff = make_user(roles=[Role.STAFF])
+    programme = FundingProgramme(
+        name="P", year=2026, budget_cents=100_000, opens_on=date.today(), closes_on=date.today()
+    )
+    proposal = Proposal(
+        programme=programme,
+        district=district,
+        state=ProposalState.IN_REVIEW,
+        submitted_at=utcnow(),
+        title="T",
+        requested_cents=5000,
+        lines=[BudgetLine(position=1, item="x", amount_cents=5000)],
+    )
+    db.session.add(proposal)
+    db.session.commit()
+    login(staff)
+    client.post_form(f"/proposals/{proposal.id}/approve", {"amount": "50"})
+    client.post_form(f"/proposals/{proposal.id}/grant", {"amount": "40", "text": "Weniger"})
+    actions = [e.action for e in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+    assert actions == ["proposal.approve", "proposal.grant_change"]
+
+
+def test_the_audit_log_is_append_only(db, make_user):
+    import pytest
+
+    from app.privacy.audit import record
+
+    entry = record(make_user(), "data.export", "user", 1)
+    db.session.commit()
+    entry.detail = "changed"
+    with pytest.raises(AppendOnly):
+        db.session.flush()
+    db.session.rollback()
+    db.session.delete(db.session.get(AuditEntry, entry.id))
+    with pytest.raises(AppendOnly):
+        db.session.flush()
+    db.session.rollback()
+
+
+def test_purge_applies_retention_and_is_safe_to_run_twice(app, db, make_user, person, mailbox):
+    from app.privacy.services import purge
+
+    now = utcnow()
+    old = now - timedelta(days=40)
+    unused = make_user(name="Never Used", email="unused@example.org", created_at=old)
+    recent = make_user(name="Just Registered", email="new@example.org")
+    sleeper = make_user(
+        name="Long Gone",
+        email="gone@example.org",
+        roles=[Role.MODERATOR],
+        created_at=now - timedelta(days=900),
+        last_login_at=now - timedelta(days=800),
+    )
+    db.session.add_all(
+        [
+            Invitation(email="x@example.org", token_hash="a" * 64, role=Role.VOLUNTEER, expires_at=old),
+            Invitation(
+                email="y@example.org", token_hash="b" * 64, role=Role.VOLUNTEER, expires_at=now + timedelta(days=3)
+            ),
+        ]
+    )
+    db.session.commit()
+    unused_id, sleeper_id = unused.id, sleeper.id
+
+    with app.test_request_context():
+        first = purge(now)
+        db.session.commit()
+    assert (first.registrations, first.invitations, first.notified, first.deleted) == (1, 1, 1, 0)
+    assert db.session.get(User, unused_id) is None
+    assert db.session.get(User, recent.id) is not None
+    assert db.session.get(User, person["user"].id).deleted_at is None  # active people are untouched
+    assert len(mailbox.to("gone@example.org")) == 1
+
+    with app.test_request_context():
+        again = purge(now)
+        db.session.commit()
+    assert (again.registrations, again.invitations, again.notified, again.deleted) == (0, 0, 0, 0)
+    assert len(mailbox.to("gone@example.org")) == 1
+
+    later = now + timedelta(days=31)
+    with app.test_request_context():
+        after_notice = purge(later)
+        db.session.commit()
+        assert purge(later).deleted == 0
+        db.session.commit()
+    assert after_notice.deleted == 1
+    db.session.expire_all()
+    gone = db.session.get(User, sleeper_id)
+    assert gone.deleted_at is not None and "Long Gone" not in _dump(db)
+
+
+def test_signing_in_after_the_notice_keeps_the_account(app, client, login, db, make_user):
+    from app.privacy.services import purge
+
+    now = utcnow()
+    sleeper = make_user(
+        roles=[Role.MODERATOR], created_at=now - timedelta(days=900), last_login_at=now - timedelta(days=800)
+    )
+    with app.test_request_context():
+        purge(now)
+        db.session.commit()
+    login(sleeper)
+    with app.test_request_context():
+        assert purge(now + timedelta(days=31)).deleted == 0
+        db.session.commit()
+    assert db.session.get(User, sleeper.id).deleted_at is None
+
+
+def test_the_privacy_page_is_public_in_every_language(client):
+    for code in ("de", "en", "ar", "fa", "uk", "tr"):
+        response = client.get("/privacy", headers={"Accept-Language": code})
+        assert response.status_code == 200
+        assert f'lang="{code}"' in response.get_data(as_text=True)
