@@ -161,13 +161,14 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     # Importing the route modules attaches their views to the blueprints.
-    for domain in ("main", "auth", "places", "admin", "shifts", "dialogs"):
+    for domain in ("main", "auth", "places", "admin", "shifts", "dialogs", "pwa"):
         importlib.import_module(f"app.{domain}.routes")
     from app.admin import bp as admin_bp
     from app.auth import bp as auth_bp
     from app.dialogs import bp as dialogs_bp
     from app.main import bp as main_bp
     from app.places import bp as places_bp
+    from app.pwa import bp as pwa_bp
     from app.shifts import bp as shifts_bp
 
     app.register_blueprint(main_bp)
@@ -176,6 +177,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(shifts_bp)
     app.register_blueprint(dialogs_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(pwa_bp)
 
 
 def _register_request_hooks(app: Flask) -> None:

@@ -418,6 +418,12 @@ CASES = [
         staff(303),
         lambda w: {"name_de": "Wohnen und Nachbarschaft"},
     ),
+    # --- pwa
+    Case("pwa.manifest", "GET", lambda w: "/manifest.webmanifest", everyone(200)),
+    Case("pwa.service_worker", "GET", lambda w: "/sw.js", everyone(200)),
+    Case("pwa.offline", "GET", lambda w: "/offline", everyone(200)),
+    Case("pwa.pages", "GET", lambda w: "/offline/pages", signed_in()),
+    Case("pwa.token", "GET", lambda w: "/offline/token", signed_in()),
 ]
 
 
