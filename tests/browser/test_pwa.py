@@ -266,3 +266,19 @@ def test_after_logout_nothing_of_the_previous_user_is_readable_offline(live_serv
         shot(page, "offline")
     finally:
         page.context.set_offline(False)
+
+
+def test_an_entry_whose_session_expired_waits_for_the_login(live_server, page, db, helper):
+    held = helper["held"]
+    write_log_offline(page, live_server, helper, "9")
+    page.context.clear_cookies()  # the session ends while the phone is offline
+    page.context.set_offline(False)
+    queue = page.locator("#queue")
+    expect(queue.locator("li .queue-state")).to_have_text(queue.get_attribute("data-login"))
+    axe_check(page)
+    assert fresh(db).scalar(select(func.count()).select_from(SessionLog)) == 0
+
+    browser_login(page, live_server, helper["user"].email)
+    expect(page.locator("#messages .alert-success")).to_contain_text("Protokoll gespeichert")
+    assert [log.refugees for log in fresh(db).scalars(select(SessionLog).where(SessionLog.dialog_id == held.id))] == [9]
+    assert page.evaluate(QUEUED) == []
