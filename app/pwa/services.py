@@ -47,7 +47,7 @@ def shell_version() -> str:
 
 
 def shell_urls() -> list[str]:
-    return [url_for("pwa.offline"), url_for("pwa.manifest")] + [asset_url(name) for name in SHELL_ASSETS]
+    return [url_for("pwa.offline")] + [asset_url(name) for name in SHELL_ASSETS]
 
 
 def offline_pages(user: User) -> list[str]:

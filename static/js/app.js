@@ -113,14 +113,17 @@
     input.value = Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   });
 
-  function showMessage(text, kind) {
+  // What became of an entry that waited: its name, then the server's answer (both already translated).
+  function showOutcome(data, kind) {
     var box = document.getElementById("messages");
-    if (!box || !text) return;
+    if (!box) return;
     var alert = document.createElement("div");
     alert.className = "alert alert-" + kind;
     alert.setAttribute("role", kind === "error" ? "alert" : "status");
+    var label = document.createElement("strong");
+    label.textContent = data.label;
     var p = document.createElement("p");
-    p.textContent = text;
+    p.append(label, document.createElement("br"), data.message);
     alert.appendChild(p);
     box.appendChild(alert);
   }
@@ -145,7 +148,7 @@
       title.textContent = item.label;
       var state = document.createElement("span");
       state.className = "queue-state is-" + item.state;
-      state.textContent = section.getAttribute("data-" + item.state) + (item.message ? " " + item.message : "");
+      state.textContent = section.getAttribute("data-" + item.state).replace("%(reason)s", item.message);
       text.append(title, state);
       li.appendChild(text);
       if (item.state === "refused") {
@@ -163,8 +166,8 @@
   worker.addEventListener("message", function (event) {
     var data = event.data || {};
     if (data.type === "list") showQueue(data.items);
-    else if (data.type === "sent") showMessage(data.label + ": " + data.message, "success");
-    else if (data.type === "refused") showMessage(data.label + ": " + data.message, "error");
+    else if (data.type === "sent") showOutcome(data, "success");
+    else if (data.type === "refused") showOutcome(data, "error");
     if (data.type !== "list") tellWorker({ type: "list" });
   });
 

@@ -79,6 +79,9 @@ self.addEventListener("fetch", function (event) {
       event.respondWith(logOut(request));
     } else if (request.mode === "navigate" && QUEUED.some(function (re) { return re.test(url.pathname); })) {
       event.respondWith(sendOrQueue(request));
+    } else if (request.mode === "navigate") {
+      // Other changes need the server there and then: without a connection, say so instead of failing blank.
+      event.respondWith(fetch(request).catch(offlinePage));
     }
     return;
   }

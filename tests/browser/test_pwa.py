@@ -24,7 +24,7 @@ from app.auth.models import Role
 from app.database import utcnow
 from app.dialogs.models import Dialog, DialogLanguage, DialogModerator, DialogStatus, ModeratorRole, SessionLog
 from app.places.models import CircleMembership, MembershipStatus
-from app.shifts.models import Signup, SignupStatus
+from app.shifts.models import Attendance, AttendanceSubmission, Signup, SignupStatus
 from tests.browser.conftest import assert_fits_viewport, axe_check, browser_login, browser_logout
 
 pytestmark = pytest.mark.browser
@@ -236,7 +236,7 @@ def test_a_refused_entry_is_shown_not_dropped(live_server, page, db, helper):
     expect(page.locator("#messages .alert-error")).to_contain_text("Der Dialog wurde abgesagt")
     item = page.locator("#queue li")
     refused = page.locator("#queue").get_attribute("data-refused")
-    reason = re.compile("^" + re.escape(refused) + " Der Dialog wurde abgesagt")
+    reason = refused.replace("%(reason)s", "Der Dialog wurde abgesagt: Es gibt nichts zu protokollieren.")
     expect(item.locator(".queue-state")).to_have_text(reason)
     axe_check(page)
     shot(page, "refused")
@@ -282,3 +282,31 @@ def test_an_entry_whose_session_expired_waits_for_the_login(live_server, page, d
     expect(page.locator("#messages .alert-success")).to_contain_text("Protokoll gespeichert")
     assert [log.refugees for log in fresh(db).scalars(select(SessionLog).where(SessionLog.dialog_id == held.id))] == [9]
     assert page.evaluate(QUEUED) == []
+
+
+def test_attendance_recorded_offline_is_sent_once(
+    live_server, page, db, make_user, make_circle, make_member, make_shift
+):
+    circle = make_circle()
+    shift = make_shift(circle, starts_in=timedelta(hours=-3), hours=2, title=SHIFT)
+    signup = Signup(shift=shift, user=make_member(circle), status=SignupStatus.CONFIRMED)
+    db.session.add(signup)
+    db.session.commit()
+    coordinator = make_user(roles=[(Role.COORDINATOR, circle)])
+    browser_login(page, live_server, coordinator.email)
+    controlled(page)
+    wait_until_kept(page, f"/shifts/{shift.id}")
+    page.context.set_offline(True)
+    page.goto(f"{live_server}/shifts/{shift.id}")
+    expect(page.locator("[data-offline-note]")).to_be_visible()
+    page.locator(f"input[name=attendance-{signup.id}][value=attended]").check()
+    with page.expect_navigation():
+        page.locator(f"#helpers form[action='/shifts/{shift.id}/attendance'] button[type=submit]").click()
+    expect(page.locator("#queue li strong")).to_contain_text(SHIFT)
+    assert fresh(db).scalar(select(func.count()).select_from(AttendanceSubmission)) == 0
+
+    page.context.set_offline(False)
+    expect(page.locator("#messages .alert-success")).to_contain_text("Anwesenheit für 1 Person gespeichert.")
+    expect(page.locator("#queue")).to_be_hidden()
+    assert fresh(db).scalar(select(func.count()).select_from(AttendanceSubmission)) == 1
+    assert fresh(db).get(Signup, signup.id).attendance is Attendance.ATTENDED
