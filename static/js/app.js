@@ -168,12 +168,12 @@
     if (data.type === "list") showQueue(data.items);
     else if (data.type === "sent") showOutcome(data, "success");
     else if (data.type === "refused") showOutcome(data, "error");
-    if (data.type !== "list") tellWorker({ type: "list" });
+    if (data.type !== "list") tellWorker({ type: "list", user: body.getAttribute("data-user") });
   });
 
   worker.register(body.getAttribute("data-worker"), { scope: "/" }).catch(function () {});
   tellWorker({ type: "page", user: body.getAttribute("data-user"), lang: document.documentElement.lang });
-  tellWorker({ type: "list" });
+  tellWorker({ type: "list", user: body.getAttribute("data-user") });
 
   function noteOffline() {
     var note = document.querySelector("[data-offline-note]");

@@ -307,7 +307,13 @@ self.addEventListener("message", function (event) {
   } else if (data.type === "online") {
     work = sendQueued();
   } else if (data.type === "list") {
-    work = queuedItems().then(function (items) {
+    // Only the entries of the user the page is for (or, on the offline page, of the last one signed in): after
+    // a session expired, the next person to log in does not read what someone else left waiting.
+    work = Promise.all([queuedItems(), readMeta()]).then(function (found) {
+      var who = data.user ? Number(data.user) : found[1].user;
+      var items = found[0].filter(function (item) {
+        return item.user === null || item.user === undefined || who === null || item.user === who;
+      });
       items.sort(function (a, b) { return a.queuedAt - b.queuedAt; });
       source.postMessage({ type: "list", items: items.map(function (item) {
         return { key: item.key, label: item.label, state: item.state, message: item.message };

@@ -135,6 +135,23 @@ def test_manifest_is_linked_and_valid_and_the_worker_controls_the_page(live_serv
     assert [s["url"] for s in manifest["shortcuts"]] == ["/shifts/mine", "/shifts"]
     assert [s["name"] for s in manifest["shortcuts"]] == ["Meine Einsätze", "Offene Einsätze"]
 
+    # Where the browser offers installing, the footer shows a button that opens its prompt.
+    install = page.locator("#install-app")
+    expect(install).to_be_hidden()
+    page.evaluate(
+        """() => {
+          const offer = new Event("beforeinstallprompt", {cancelable: true});
+          offer.prompt = () => { window.promptShown = true; };
+          offer.userChoice = Promise.resolve({outcome: "dismissed"});
+          window.dispatchEvent(offer);
+        }"""
+    )
+    expect(install).to_be_visible()
+    axe_check(page)
+    install.get_by_role("button").click()
+    expect(install).to_be_hidden()
+    assert page.evaluate("window.promptShown") is True
+
     worker = page.request.get(f"{live_server}/sw.js")
     assert worker.headers["cache-control"] == "no-cache"
     controlled(page)
