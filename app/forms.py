@@ -13,6 +13,9 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.database import local_today
 
+# The key a client makes for each form it sends, so that a repeat of the same submission is stored once.
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
 _MARKUP = re.compile(r"[<>]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, make_response, render_template, request, url_for
+from flask import abort, current_app, flash, jsonify, make_response, redirect, render_template, request, url_for
 from jinja2_fragments.flask import render_block
 
 from app.extensions import is_htmx_partial
@@ -60,3 +60,32 @@ def int_arg(name: str, default: int | None = None) -> int | None:
     if value is None or not 0 < value <= 2**31 - 1:
         return default
     return value
+
+
+def wants_json() -> bool:
+    """True for the offline queue sending what it kept (it asks for JSON), not for a browser navigating."""
+    return request.accept_mimetypes.best == "application/json"
+
+
+def json_message(message: str, status: int, **values):
+    """A message for the offline queue, which shows it to the user beside what it sent."""
+    response = jsonify(message=message, **values)
+    response.status_code = status
+    return response
+
+
+def saved(message: str, location: str, created: bool = True):
+    """After a submission was stored: JSON for the offline queue, else the message flashed and a redirect."""
+    if wants_json():
+        return json_message(message, 201 if created else 200, url=location)
+    flash(message, "success")
+    return redirect(location, 303)
+
+
+def first_error(errors) -> str:
+    """The first message in a form's errors, which nest for lists of subforms."""
+    for value in errors.values() if isinstance(errors, dict) else errors:
+        found = value if isinstance(value, str) else first_error(value)
+        if found:
+            return found
+    return ""

@@ -578,6 +578,12 @@ CASES = [
         lambda w: {"reason": "Per Mail gebeten"},
     ),
     Case("privacy.audit_log", "GET", lambda w: "/audit", staff()),
+    # --- pwa
+    Case("pwa.manifest", "GET", lambda w: "/manifest.webmanifest", everyone(200)),
+    Case("pwa.service_worker", "GET", lambda w: "/sw.js", everyone(200)),
+    Case("pwa.offline", "GET", lambda w: "/offline", everyone(200)),
+    Case("pwa.pages", "GET", lambda w: "/offline/pages", signed_in()),
+    Case("pwa.token", "GET", lambda w: "/offline/token", signed_in()),
 ]
 
 

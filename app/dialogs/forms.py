@@ -18,7 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from app.forms import ClockTimeField, FreeText, MultiCheckbox, PlainText, ReasonableDate, strip
+from app.forms import IDEMPOTENCY_KEY, ClockTimeField, FreeText, MultiCheckbox, PlainText, ReasonableDate, strip
 
 # Languages often needed in the city's dialogs, offered as checkboxes; any other CLDR language can be added.
 COMMON_LANGUAGES = ("ar", "fa", "ps", "ku", "ckb", "ti", "so", "uk", "ru", "tr", "en", "fr")
@@ -152,9 +152,7 @@ class LogForm(FlaskForm):
     idempotency_key = HiddenField(
         validators=[
             DataRequired(_l("This form has expired. Please reload the page and try again.")),
-            Regexp(
-                r"^[A-Za-z0-9_-]{16,64}$", message=_l("This form has expired. Please reload the page and try again.")
-            ),
+            Regexp(IDEMPOTENCY_KEY, message=_l("This form has expired. Please reload the page and try again.")),
         ]
     )
     refugees = _count(_l("Refugees"))

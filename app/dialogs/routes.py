@@ -42,7 +42,7 @@ from app.i18n import is_known_language, language_name, spoken_language_choices
 from app.names import names_form, submitted_names
 from app.places.models import Accommodation, District
 from app.shifts.services import WORKING_LEVELS, utc_to_local
-from app.views import form_status, int_arg, render, require, safe_next
+from app.views import first_error, form_status, int_arg, json_message, render, require, safe_next, saved, wants_json
 
 LOG_PAGE_SIZE = 30
 
@@ -510,8 +510,11 @@ def log(dialog_id: int):
             form[_field_for(error, form)].errors.append(error.message)
         else:
             db.session.commit()
-            flash(_("Log saved. Thank you!") if created else _("This log had already been saved."), "success")
-            return redirect(url_for("dialogs.detail", dialog_id=dialog.id) + "#log", 303)
+            message = _("Log saved. Thank you!") if created else _("This log had already been saved.")
+            return saved(message, url_for("dialogs.detail", dialog_id=dialog.id) + "#log", created)
+    if form.errors and wants_json():
+        # The offline queue shows the first problem; the form itself shows them all when opened again.
+        return json_message(first_error(form.errors), 422)
     return render("dialogs/log_form.html", form=form, dialog=dialog, status=form_status(form))
 
 

@@ -199,6 +199,20 @@ class Signup(db.Model):
         self.attendance_recorded_by_id = by.id
 
 
+class AttendanceSubmission(db.Model):
+    """One attendance form as it was sent, by the key its client made: a repeat gets the stored result."""
+
+    __tablename__ = "attendance_submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    payload_digest: Mapped[str] = mapped_column(String(64))
+    shift_id: Mapped[int] = mapped_column(ForeignKey("shifts.id", ondelete="CASCADE"), index=True)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    people: Mapped[int]
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class CalendarFeed(db.Model):
     """A private calendar feed URL per user; revoking replaces the token."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -17,7 +18,7 @@ from app.database import local_today, utcnow
 from app.dialogs.services import dialog_event, feed_dialogs
 from app.errors import DomainError
 from app.extensions import csrf, db
-from app.forms import select_choices
+from app.forms import IDEMPOTENCY_KEY, select_choices
 from app.i18n import spoken_language_choices
 from app.names import names_form, submitted_names
 from app.places.models import Circle, CircleMembership, District, MembershipStatus
@@ -25,7 +26,7 @@ from app.shifts import bp, services
 from app.shifts.forms import CancelShiftForm, FilterForm, MessageForm, ShiftForm
 from app.shifts.models import ActivityType, Attendance, CalendarFeed, Shift, ShiftStatus, Signup, SignupStatus
 from app.shifts.policies import can_manage_activities, can_manage_shift, can_plan_shifts, can_see_shift
-from app.views import form_status, int_arg, render, require, safe_next
+from app.views import form_status, int_arg, render, require, safe_next, saved
 
 PAGE_SIZE = 30
 MAX_PAGES = 20
@@ -230,6 +231,8 @@ def _detail_page(shift: Shift, status: int = 200, **forms):
         waitlist=[s for s in signups if s.status is SignupStatus.WAITLISTED],
         withdrawn=[s for s in signups if s.status is SignupStatus.CANCELLED],
         attendance_choices=list(Attendance),
+        attendance_key=secrets.token_urlsafe(24),
+        contacts=services.circle_coordinators(shift.circle),
         is_over=shift.has_ended(),
         **_card_context(shift, signup),
         **forms,
@@ -434,15 +437,18 @@ def message(shift_id: int):
 @bp.post("/shifts/<int:shift_id>/attendance")
 @login_required
 def attendance(shift_id: int):
-    """Record who came and for how long; the hours count as volunteer hours."""
+    """Record who came and for how long (hours count as volunteer hours); the same form sent again is stored once."""
     shift = db.get_or_404(Shift, shift_id)
     require(can_manage_shift(current_user, shift))
+    key = request.form.get("idempotency_key") or None
+    if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
+        raise DomainError(_("This form has expired. Please reload the page and try again."), 422)
     entries: dict[int, tuple[Attendance, Decimal | None]] = {}
-    for key, value in request.form.items():
-        if not key.startswith("attendance-"):
+    for name, value in request.form.items():
+        if not name.startswith("attendance-"):
             continue
         try:
-            signup_id = int(key.removeprefix("attendance-"))
+            signup_id = int(name.removeprefix("attendance-"))
             outcome = Attendance(value)
             raw_hours = request.form.get(f"hours-{signup_id}", "").strip().replace(",", ".")
             hours = Decimal(raw_hours) if raw_hours else None
@@ -453,10 +459,10 @@ def attendance(shift_id: int):
         entries[signup_id] = (outcome, hours)
     if not entries:
         raise DomainError(_("Please choose attended or did not come for at least one person."), 422)
-    count = services.record_attendance(current_user, shift, entries)
+    count, created = services.record_attendance(current_user, shift, entries, key)
     db.session.commit()
-    flash(ngettext("Attendance saved for %(num)d person.", "Attendance saved for %(num)d people.", count), "success")
-    return redirect(url_for("shifts.detail", shift_id=shift.id), 303)
+    message = ngettext("Attendance saved for %(num)d person.", "Attendance saved for %(num)d people.", count)
+    return saved(message, url_for("shifts.detail", shift_id=shift.id), created)
 
 
 @bp.get("/circles/<int:circle_id>/shifts")

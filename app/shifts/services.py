@@ -7,6 +7,8 @@ capacity holds however many people tap at the same moment.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -34,6 +36,7 @@ from app.shifts.models import (
     ActivityType,
     ActivityTypeName,
     Attendance,
+    AttendanceSubmission,
     Shift,
     ShiftSeries,
     ShiftStatus,
@@ -623,15 +626,62 @@ def _promote_waitlist(shift: Shift) -> list[Signup]:
     return promoted
 
 
-def record_attendance(by: User, shift: Shift, entries: dict[int, tuple[Attendance, Decimal | None]]) -> int:
-    """Attendance for the shift's confirmed sign-ups: {signup id: (attended or no-show, hours)}."""
+def _attendance_digest(shift: Shift, entries: dict[int, tuple[Attendance, Decimal | None]]) -> str:
+    payload = [shift.id] + [
+        [signup_id, attendance.value, None if hours is None else str(hours.normalize())]
+        for signup_id, (attendance, hours) in sorted(entries.items())
+    ]
+    return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
+
+
+def record_attendance(
+    by: User, shift: Shift, entries: dict[int, tuple[Attendance, Decimal | None]], key: str | None = None
+) -> tuple[int, bool]:
+    """Attendance for the shift's confirmed sign-ups: {signup id: (attended or no-show, hours)}.
+
+    Returns (people recorded, newly stored). With an idempotency key the same form sent again (from an offline
+    queue, say) gets the stored result; the same key with other content is refused (409).
+    """
+    lock_shift(shift)
+    digest = _attendance_digest(shift, entries)
+    if key is not None:
+        existing = db.session.scalar(select(AttendanceSubmission).where(AttendanceSubmission.idempotency_key == key))
+        if existing is not None:
+            if existing.payload_digest != digest:
+                raise DomainError(
+                    _(
+                        "This attendance was already sent with different choices. "
+                        "Please reload the page to see what was saved."
+                    ),
+                    409,
+                )
+            return existing.people, False
     signups = {s.id: s for s in shift.signups if s.status is SignupStatus.CONFIRMED}
     for signup_id, (attendance, hours) in entries.items():
         if signup_id not in signups:
             raise DomainError(_("This sign-up does not belong to the shift."), 404)
         signups[signup_id].record_attendance(by, attendance, hours)
+    if key is not None:
+        db.session.add(
+            AttendanceSubmission(
+                idempotency_key=key, payload_digest=digest, shift_id=shift.id, recorded_by_id=by.id, people=len(entries)
+            )
+        )
     db.session.flush()
-    return len(entries)
+    return len(entries), True
+
+
+def circle_coordinators(circle: Circle) -> list[User]:
+    """Whom helpers of the circle's shifts contact: its coordinators, by name."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(RoleGrant, RoleGrant.user_id == User.id)
+            .where(RoleGrant.role == Role.COORDINATOR, RoleGrant.circle_id == circle.id, User.is_enabled.is_(True))
+            .order_by(User.name)
+            .distinct()
+        )
+    )
 
 
 def hours_in_year(user: User, year: int) -> Decimal:

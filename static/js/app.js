@@ -94,4 +94,112 @@
       if (form.requestSubmit) form.requestSubmit(); else form.submit();
     }
   });
+  // --- installable and offline ------------------------------------------------------------------------
+  // The service worker keeps the app shell and the user's own pages, and sends forms that waited offline.
+  var worker = navigator.serviceWorker;
+  var body = document.body;
+  if (!worker || !body.getAttribute("data-worker")) return;
+
+  function tellWorker(message) {
+    worker.ready.then(function (registration) {
+      if (registration.active) registration.active.postMessage(message);
+    });
+  }
+
+  // Each form gets a key of its own, made here: sent twice (or sent again from the queue), it is stored once.
+  document.querySelectorAll("input[name=idempotency_key]").forEach(function (input) {
+    var bytes = new Uint8Array(18);
+    window.crypto.getRandomValues(bytes);
+    input.value = Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  });
+
+  // What became of an entry that waited: its name, then the server's answer (both already translated).
+  function showOutcome(data, kind) {
+    var box = document.getElementById("messages");
+    if (!box) return;
+    var alert = document.createElement("div");
+    alert.className = "alert alert-" + kind;
+    alert.setAttribute("role", kind === "error" ? "alert" : "status");
+    var label = document.createElement("strong");
+    label.textContent = data.label;
+    var p = document.createElement("p");
+    p.append(label, document.createElement("br"), data.message);
+    alert.appendChild(p);
+    box.appendChild(alert);
+  }
+
+  function showQueue(items) {
+    var note = document.getElementById("queue-note");
+    if (note) {
+      // Styled only when shown: hidden, it is no warning to count.
+      note.className = items.length ? "alert alert-warning" : "";
+      note.hidden = items.length === 0;
+    }
+    var section = document.getElementById("queue");
+    if (!section) return;
+    section.hidden = items.length === 0;
+    var list = section.querySelector("ul");
+    list.replaceChildren();
+    items.forEach(function (item) {
+      var li = document.createElement("li");
+      var text = document.createElement("div");
+      text.className = "grow";
+      var title = document.createElement("strong");
+      title.textContent = item.label;
+      var state = document.createElement("span");
+      state.className = "queue-state is-" + item.state;
+      state.textContent = section.getAttribute("data-" + item.state).replace("%(reason)s", item.message);
+      text.append(title, state);
+      li.appendChild(text);
+      if (item.state === "refused") {
+        var remove = document.createElement("button");
+        remove.type = "button";
+        remove.className = "btn btn-small btn-secondary";
+        remove.textContent = section.getAttribute("data-remove");
+        remove.addEventListener("click", function () { tellWorker({ type: "dismiss", key: item.key }); });
+        li.appendChild(remove);
+      }
+      list.appendChild(li);
+    });
+  }
+
+  worker.addEventListener("message", function (event) {
+    var data = event.data || {};
+    if (data.type === "list") showQueue(data.items);
+    else if (data.type === "sent") showOutcome(data, "success");
+    else if (data.type === "refused") showOutcome(data, "error");
+    if (data.type !== "list") tellWorker({ type: "list", user: body.getAttribute("data-user") });
+  });
+
+  worker.register(body.getAttribute("data-worker"), { scope: "/" }).catch(function () {});
+  tellWorker({ type: "page", user: body.getAttribute("data-user"), lang: document.documentElement.lang });
+  tellWorker({ type: "list", user: body.getAttribute("data-user") });
+
+  function noteOffline() {
+    var note = document.querySelector("[data-offline-note]");
+    if (note) note.hidden = false;
+  }
+  if (!navigator.onLine) noteOffline();
+  window.addEventListener("offline", noteOffline);
+  window.addEventListener("online", function () { tellWorker({ type: "online" }); });
+
+  // The browser offers installing where it can: show the button then, and only then.
+  var install = document.getElementById("install-app");
+  var offer = null;
+  window.addEventListener("beforeinstallprompt", function (event) {
+    if (!install) return;
+    event.preventDefault();
+    offer = event;
+    install.hidden = false;
+  });
+  if (install) {
+    install.querySelector("button").addEventListener("click", function () {
+      if (!offer) return;
+      offer.prompt();
+      offer.userChoice.finally(function () {
+        offer = null;
+        install.hidden = true;
+      });
+    });
+  }
 })();
