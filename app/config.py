@@ -91,6 +91,7 @@ def load_config() -> dict:
         # Retention: accounts unused this long are told, and deleted when still unused this many days later.
         "RETENTION_INACTIVE_DAYS": int(os.environ.get("RETENTION_INACTIVE_DAYS", "730")),
         "RETENTION_NOTICE_DAYS": int(os.environ.get("RETENTION_NOTICE_DAYS", "30")),
+        "RATELIMIT_UPLOADS": os.environ.get("RATELIMIT_UPLOADS", "60 per hour"),
         "UPLOAD_MAX_BYTES": int(os.environ.get("UPLOAD_MAX_MB", "5")) * 1_000_000,
         "COMPRESS_ALGORITHM": ["br", "gzip"],
         "COMPRESS_MIMETYPES": [

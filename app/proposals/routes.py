@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.errors import DomainError
-from app.extensions import db
+from app.extensions import db, limiter
 from app.forms import select_choices
 from app.names import names_form, submitted_names
 from app.places.models import District
@@ -335,8 +335,14 @@ def report(proposal_id: int):
 # --- attachments ---------------------------------------------------------------------------------------------
 
 
+def _uploader_key() -> str:
+    return f"upload:{current_user.get_id()}" if current_user.is_authenticated else "upload:anonymous"
+
+
 @bp.post("/proposals/<int:proposal_id>/attachments")
 @login_required
+# Each upload is up to UPLOAD_MAX_MB on the disk: one person can't fill it in a loop.
+@limiter.limit(lambda: current_app.config["RATELIMIT_UPLOADS"], key_func=_uploader_key)
 def upload(proposal_id: int):
     """Attach a PDF, JPEG or PNG; its type is read from the content, and it is kept outside the web root."""
     proposal = _load(proposal_id)
@@ -464,7 +470,7 @@ def queue():
         .where(Proposal.submitted_at.is_not(None), Proposal.applicant_id != current_user.id)
         .options(selectinload(Proposal.applicant), selectinload(Proposal.reviewer))
         .order_by(Proposal.submitted_at.is_(None), Proposal.submitted_at, Proposal.id)
-        .limit(QUEUE_PAGE_SIZE)
+        .limit(QUEUE_PAGE_SIZE + 1)
     )
     if form.state.data == "":
         query = query.where(Proposal.state.in_(AWAITING_REVIEW))
@@ -474,7 +480,14 @@ def queue():
         query = query.where(Proposal.district_id == int(form.district.data))
     if form.programme.data:
         query = query.where(Proposal.programme_id == int(form.programme.data))
-    return render("proposals/queue.html", block="results", form=form, proposals=db.session.scalars(query).all())
+    found = db.session.scalars(query).all()
+    return render(
+        "proposals/queue.html",
+        block="results",
+        form=form,
+        proposals=found[:QUEUE_PAGE_SIZE],
+        more=len(found) > QUEUE_PAGE_SIZE,
+    )
 
 
 def _staff_action(proposal_id: int) -> Proposal:

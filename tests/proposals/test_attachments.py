@@ -156,3 +156,13 @@ def test_report_files_while_the_project_runs(client, login, db, make_proposal, a
     assert _upload(client, proposal, PNG, "foto.png", kind="report").status_code == 303
     assert db.session.scalars(select(Attachment)).one().kind.value == "report"
     assert _upload(client, proposal, PDF, "plan.pdf", kind="proposal").status_code == 403
+
+
+def test_uploads_are_rate_limited_per_person(app, client, login, db, make_proposal, applicant):
+    app.config["RATELIMIT_UPLOADS"] = "2 per hour"
+    proposal = make_proposal()
+    login(applicant)
+    assert _upload(client, proposal, PDF, "a.pdf").status_code == 303
+    assert _upload(client, proposal, PDF, "b.pdf").status_code == 303
+    assert _upload(client, proposal, PDF, "c.pdf").status_code == 429
+    assert _count(db) == 2
