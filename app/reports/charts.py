@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 WIDTH = 340
-LABEL_WIDTH = 112
-VALUE_WIDTH = 44
-BAR_HEIGHT = 12
+LABEL_WIDTH = 116
+VALUE_WIDTH = 54
+BAR_HEIGHT = 16
 ROW_GAP = 8
+LEGEND_LINE = 20
 COLOURS = ("#12355b", "#0b6e69")  # navy and teal of the app's palette: 3:1 and more against white
 
 
@@ -42,8 +43,7 @@ class BarChart:
     description: str
     height: float
     rows: list[BarRow]
-    series: list[tuple[str, str]] = field(default_factory=list)  # legend: (label, colour)
-    legend_y: float = 0
+    legend: list[tuple[str, str, float]] = field(default_factory=list)  # (label, colour, baseline)
 
 
 def bar_chart(
@@ -57,7 +57,7 @@ def bar_chart(
     top = max(values, default=0) or 1.0
     area = WIDTH - LABEL_WIDTH - VALUE_WIDTH
     legend = len(series) > 1
-    y = 22.0 if legend else 4.0
+    y = (LEGEND_LINE * len(series) + 6.0) if legend else 4.0
     rows = []
     for index, label in enumerate(labels):
         bars = []
@@ -76,7 +76,7 @@ def bar_chart(
                 )
             )
         row_height = BAR_HEIGHT * len(series)
-        rows.append(BarRow(label, y + row_height / 2 + 3.5, bars))
+        rows.append(BarRow(label, y + row_height / 2 + 4.5, bars))
         y += row_height + ROW_GAP
     described = "; ".join(
         f"{label}: " + ", ".join(f"{name} {texts[i]}" if legend else texts[i] for name, _, texts in series)
@@ -88,8 +88,9 @@ def bar_chart(
         described,
         y,
         rows,
-        [(name, COLOURS[n % len(COLOURS)]) for n, (name, _, _) in enumerate(series)] if legend else [],
-        12,
+        [(name, COLOURS[n % len(COLOURS)], LEGEND_LINE * (n + 1) - 5) for n, (name, _, _) in enumerate(series)]
+        if legend
+        else [],
     )
 
 
@@ -111,22 +112,22 @@ def line_chart(
     chart_id: str, title: str, labels: list[str], values: list[Decimal | int], texts: list[str], scale: list[str]
 ) -> LineChart:
     """A line over months; `scale` holds the texts for 0, half and the top of the value axis."""
-    left, right, top_y, bottom_y = 40.0, WIDTH - 8.0, 10.0, 130.0
+    left, right, top_y, bottom_y = 46.0, WIDTH - 22.0, 12.0, 150.0
     top = max((float(v) for v in values), default=0) or 1.0
     step = (right - left) / max(len(values) - 1, 1)
     dots = [
         (round(left + i * step, 1), round(bottom_y - (bottom_y - top_y) * float(v) / top, 1))
         for i, v in enumerate(values)
     ]
-    # At most six month names fit under the axis of a phone-wide chart.
-    every = max(1, -(-len(labels) // 6))
+    # At most four month names fit under the axis of a phone-wide chart.
+    every = max(1, -(-len(labels) // 4))
     x_labels = [(dots[i][0], labels[i]) for i in range(0, len(labels), every)]
     y_lines = [(bottom_y, scale[0]), ((bottom_y + top_y) / 2, scale[1]), (top_y, scale[2])]
     return LineChart(
         chart_id,
         title,
         "; ".join(f"{label}: {text}" for label, text in zip(labels, texts, strict=True)),
-        bottom_y + 22,
+        bottom_y + 26,
         " ".join(f"{x},{y}" for x, y in dots),
         dots,
         x_labels,
