@@ -4,6 +4,8 @@ Revision ID: 0007
 Revises: 0004
 Create Date: 2026-12-01 22:30:00.000000
 
+Written on top of 0004 beside other branches' migrations: when merged, down_revision is re-pointed to the
+head of main so the chain stays linear.
 """
 from alembic import op
 import sqlalchemy as sa

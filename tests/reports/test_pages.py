@@ -85,8 +85,11 @@ def test_a_period_that_makes_no_sense_is_refused_with_a_message(client, login, c
 
 def test_one_district_for_staff(client, login, city):
     login(city.people["staff"])
-    page = text(client.get(f"/reports?{MARCH}&district={city.districts['Möhringen'].id}"))
+    url = f"/reports?{MARCH}&district={city.districts['Möhringen'].id}"
+    page = text(client.get(url))
     assert fact(page, "volunteers") == "2" and fact(page, "hours") == "4"
+    # The heading names the district also when htmx swaps the report alone.
+    assert "<h1>Möhringen</h1>" in text(client.get(url, headers={"HX-Request": "true"}))
     assert "Bad Cannstatt" not in page.split('id="report"', 1)[1].split("</select>", 1)[1]
 
 
