@@ -211,9 +211,11 @@ def _count_if(condition):
 
 
 def _shift_figures(scope: Scope, period: Period) -> dict:
+    # Confirmed sign-ups per shift of the period only: the sign-ups of other years are never read.
     confirmed = (
         select(Signup.shift_id, func.count().label("n"))
-        .where(Signup.status == SignupStatus.CONFIRMED)
+        .join(Shift, Shift.id == Signup.shift_id)
+        .where(Signup.status == SignupStatus.CONFIRMED, _shifts_in(period))
         .group_by(Signup.shift_id)
         .subquery()
     )
