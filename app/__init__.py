@@ -161,7 +161,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     # Importing the route modules attaches their views to the blueprints.
-    for domain in ("main", "auth", "places", "admin", "shifts", "dialogs", "proposals", "privacy", "pwa"):
+    for domain in ("main", "auth", "places", "admin", "shifts", "dialogs", "proposals", "privacy", "pwa", "reports"):
         importlib.import_module(f"app.{domain}.routes")
     from app.admin import bp as admin_bp
     from app.auth import bp as auth_bp
@@ -171,6 +171,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.privacy import bp as privacy_bp
     from app.proposals import bp as proposals_bp
     from app.pwa import bp as pwa_bp
+    from app.reports import bp as reports_bp
     from app.shifts import bp as shifts_bp
 
     app.register_blueprint(main_bp)
@@ -180,6 +181,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(dialogs_bp)
     app.register_blueprint(proposals_bp)
     app.register_blueprint(privacy_bp)
+    app.register_blueprint(reports_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(pwa_bp)
 

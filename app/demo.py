@@ -180,6 +180,7 @@ def seed_demo(password: str) -> None:
     seed_demo_shifts()
     seed_demo_dialogs()
     seed_demo_proposals()
+    seed_demo_populations()
 
 
 DEMO_SHIFTS = [
@@ -643,4 +644,28 @@ def seed_demo_proposals() -> None:
             for line in proposal.lines:
                 line.actual_cents = line.amount_cents * 9 // 10
         db.session.add(proposal)
+    db.session.flush()
+
+
+# Residents per district, rounded: about the size of Stuttgart's districts, for the Stuttgarter Weg report.
+DEMO_POPULATIONS = {
+    "Mitte": 23_400, "Nord": 27_500, "Ost": 49_200, "Süd": 44_300, "West": 52_600, "Bad Cannstatt": 71_300,
+    "Birkach": 6_900, "Botnang": 13_200, "Degerloch": 16_900, "Feuerbach": 30_100, "Hedelfingen": 9_800,
+    "Möhringen": 32_400, "Mühlhausen": 26_100, "Münster": 6_800, "Obertürkheim": 8_700, "Plieningen": 13_500,
+    "Sillenbuch": 24_300, "Stammheim": 12_300, "Untertürkheim": 17_100, "Vaihingen": 46_200, "Wangen": 9_200,
+    "Weilimdorf": 32_200, "Zuffenhausen": 38_600,
+}  # fmt: skip
+
+
+def seed_demo_populations() -> None:
+    """Last year's population per district, as staff would enter it from the city's statistics."""
+    from app.reports.models import DistrictPopulation
+
+    year = date.today().year - 1
+    districts = {d.name: d for d in db.session.scalars(select(District))}
+    entered = set(db.session.scalars(select(DistrictPopulation.district_id).where(DistrictPopulation.year == year)))
+    for name, population in DEMO_POPULATIONS.items():
+        district = districts.get(name)
+        if district is not None and district.id not in entered:
+            db.session.add(DistrictPopulation(district_id=district.id, year=year, population=population))
     db.session.flush()

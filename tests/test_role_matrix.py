@@ -584,6 +584,29 @@ CASES = [
     Case("pwa.offline", "GET", lambda w: "/offline", everyone(200)),
     Case("pwa.pages", "GET", lambda w: "/offline/pages", signed_in()),
     Case("pwa.token", "GET", lambda w: "/offline/token", signed_in()),
+    # --- reports: coordinators see their own circle (tests/reports shows they get 403 for another), staff the city
+    Case("reports.index", "GET", lambda w: "/reports", circle_managers()),
+    Case("reports.index", "GET", lambda w: f"/reports?circle={w['circle'].id}", circle_managers()),
+    Case("reports.index", "GET", lambda w: f"/reports?district={w['circle'].district_id}", staff()),
+    Case("reports.export", "GET", lambda w: "/reports/volunteers.csv?sep=semicolon", circle_managers()),
+    Case("reports.export", "GET", lambda w: f"/reports/languages.xlsx?circle={w['circle'].id}", circle_managers()),
+    # Proposals and budgets belong to districts: a circle's report has none.
+    Case(
+        "reports.export",
+        "GET",
+        lambda w: "/reports/proposals.csv",
+        only({"coordinator": 404, "staff": 200, "admin": 200}),
+    ),
+    Case("reports.placement", "GET", lambda w: "/reports/placement", staff()),
+    Case("reports.placement_export", "GET", lambda w: "/reports/placement/placement.xlsx", staff()),
+    Case("reports.population", "GET", lambda w: "/reports/population?year=2026", staff()),
+    Case(
+        "reports.population",
+        "POST",
+        lambda w: "/reports/population?year=2026",
+        staff(303),
+        lambda w: {"year": "2026", f"district_{w['circle'].district_id}": "12000"},
+    ),
 ]
 
 

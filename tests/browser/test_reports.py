@@ -1,0 +1,111 @@
+"""Reports in a real browser at phone size (360x740): staff open the city report, switch the period (htmx swaps
+the report in place and the address follows), pick a custom span and download a table as CSV. axe-core finds no
+violations in German, nor on the report and placement pages in Arabic (right to left); nothing scrolls sideways.
+
+Set LOTSE_SCREENSHOTS=1 to save full-page screenshots to /tmp/shots/reports-*.png."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import assert_fits_viewport, axe_check, browser_login, expect_language, switch_language
+from tests.reports.conftest import city  # noqa: F401 (the fixed city of the report tests)
+
+pytestmark = pytest.mark.browser
+
+SHOTS = Path("/tmp/shots")
+
+
+def audit(page: Page) -> None:
+    axe_check(page)
+    assert_fits_viewport(page)
+
+
+def visit(page: Page, url: str, lang: str = "de") -> None:
+    response = page.goto(url)
+    assert response is not None and response.status == 200, f"{url} answered {response and response.status}"
+    expect_language(page, lang)
+    audit(page)
+
+
+def shot(page: Page, name: str) -> None:
+    if os.environ.get("LOTSE_SCREENSHOTS"):
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(SHOTS / f"reports-{name}.png"), full_page=True)
+
+
+def test_staff_open_the_city_report_switch_period_and_download_csv(live_server, page, city):  # noqa: F811
+    browser_login(page, live_server, city.people["staff"].email)
+    # From the dashboard's card to the report of this month.
+    with page.expect_navigation():
+        page.locator("#reports-card a[href='/reports']").click()
+    expect(page.locator("#period-label")).to_be_visible()
+    audit(page)
+
+    visit(page, f"{live_server}/reports?period=month&on=2025-03-01")
+    expect(page.locator("#fact-hours")).to_have_text("8,5")
+    expect(page.locator("#chart-hours")).to_have_attribute("role", "img")
+    shot(page, "month")
+
+    # The quarter: htmx swaps the report, the address follows.
+    page.locator("#period-quarter").click()
+    expect(page).to_have_url(f"{live_server}/reports?period=quarter&on=2025-01-01")
+    expect(page.locator("#period-quarter")).to_have_attribute("aria-current", "page")
+    expect(page.locator("#fact-shifts")).to_have_text("4")
+    audit(page)
+    page.locator("#period-previous").click()
+    expect(page).to_have_url(f"{live_server}/reports?period=quarter&on=2024-10-01")
+    expect(page.locator("#fact-hours")).to_have_text("0")
+    page.go_back()
+    expect(page.locator("#fact-hours")).to_have_text("8,5")
+
+    # A custom span through the form, folded away under the period switch.
+    page.locator(".report-filters > summary").click()
+    audit(page)
+    page.select_option("#period", "custom")
+    page.fill("#from", "2025-03-12")
+    page.fill("#to", "2025-03-20")
+    page.locator("#report form button[type=submit]").click()
+    expect(page.locator("#fact-shifts")).to_have_text("2")
+    expect(page.locator("#fact-hours")).to_have_text("4")
+    audit(page)
+    shot(page, "custom")
+
+    # The table downloads as CSV with the period in its name and the umlauts intact.
+    with page.expect_download() as info:
+        page.locator("#dl-volunteers-csv").click()
+    download = info.value
+    assert download.suggested_filename == "lotse-volunteers-2025-03-12_2025-03-20.csv"
+    body = Path(download.path()).read_bytes()
+    assert body.startswith(b"\xef\xbb\xbf")
+    text = body.decode("utf-8-sig")
+    assert "Möhringen,2,4.00,0,0" in text and "Mühlhausen" in text
+    with page.expect_download() as info:
+        page.locator("#dl-volunteers-csv-semicolon").click()
+    assert "Möhringen;2;4,00;0;0" in Path(info.value.path()).read_text(encoding="utf-8-sig")
+
+    visit(page, f"{live_server}/reports/placement?year=2025")
+    expect(page.locator("#flag-over")).to_contain_text("Mühlhausen")
+    shot(page, "placement")
+    with page.expect_navigation():
+        page.locator("#edit-population").click()
+    audit(page)
+    shot(page, "population")
+
+
+def test_reports_pass_axe_in_arabic(live_server, page, city):  # noqa: F811
+    browser_login(page, live_server, city.people["staff"].email)
+    switch_language(page, "ar")
+    visit(page, f"{live_server}/reports?period=year&on=2025-01-01", "ar")
+    shot(page, "year-ar")
+    visit(page, f"{live_server}/reports/placement?year=2025", "ar")
+    page.context.clear_cookies()
+    browser_login(page, live_server, city.people["coordinator"].email)
+    switch_language(page, "ar")
+    visit(page, f"{live_server}/reports?period=month&on=2025-03-01", "ar")
+    shot(page, "coordinator-ar")
