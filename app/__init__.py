@@ -8,6 +8,7 @@ from urllib.parse import unquote_to_bytes
 from flask import Flask, abort, request
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -156,7 +157,14 @@ def _init_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(session_token: str) -> User | None:
-        return db.session.scalar(select(User).where(User.session_token == session_token))
+        # The roles come in the same query: every page's navigation and policies read them.
+        return (
+            db.session.scalars(
+                select(User).options(joinedload(User.role_grants)).where(User.session_token == session_token)
+            )
+            .unique()
+            .one_or_none()
+        )
 
 
 def _register_blueprints(app: Flask) -> None:

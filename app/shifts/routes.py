@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from flask import abort, flash, make_response, redirect, request, url_for
+from flask import abort, flash, g, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Row, func, literal, or_, select, text, union_all
+from sqlalchemy.orm import contains_eager, joinedload, lazyload, selectinload
 
 from app.auth.models import User
 from app.database import local_today, utcnow
@@ -69,19 +70,60 @@ def _counts(shift_ids: list[int]) -> dict[int, int]:
     return dict(rows.all())
 
 
-def _own_signups(shift_ids: list[int]) -> dict[int, Signup]:
+@dataclass
+class SignupStats:
+    """For a list of shifts: confirmed counts, the user's own sign-ups and their waitlist places."""
+
+    counts: dict[int, int]
+    own: dict[int, Row]
+    positions: dict[int, int]
+
+
+def _signup_stats(shift_ids: list[int]) -> SignupStats:
+    """Read the active sign-ups of the shifts once (a few columns each) and count them here."""
+    stats = SignupStats({}, {}, {})
     if not shift_ids:
-        return {}
-    return {
-        s.shift_id: s
-        for s in db.session.scalars(
-            select(Signup).where(
-                Signup.shift_id.in_(shift_ids),
-                Signup.user_id == current_user.id,
-                Signup.status != SignupStatus.CANCELLED,
-            )
+        return stats
+    rows = db.session.execute(
+        select(Signup.id, Signup.shift_id, Signup.user_id, Signup.status)
+        .where(Signup.shift_id.in_(shift_ids), Signup.status != SignupStatus.CANCELLED)
+        .order_by(Signup.shift_id, Signup.requested_at, Signup.id)
+    ).all()
+    waiting: dict[int, int] = {}
+    for row in rows:
+        if row.status is SignupStatus.CONFIRMED:
+            stats.counts[row.shift_id] = stats.counts.get(row.shift_id, 0) + 1
+        else:
+            waiting[row.shift_id] = waiting.get(row.shift_id, 0) + 1
+            stats.positions[row.id] = waiting[row.shift_id]
+        if row.user_id == current_user.id:
+            stats.own[row.shift_id] = row
+    return stats
+
+
+def _activity_types() -> list[ActivityType]:
+    """Every activity type with its names, once per request: the filter shows them and each card's label reads
+    them from the session instead of loading names per list."""
+    if "activity_types" not in g:
+        g.activity_types = (
+            db.session.scalars(select(ActivityType).options(joinedload(ActivityType.names)).order_by(ActivityType.name))
+            .unique()
+            .all()
         )
-    }
+    return g.activity_types
+
+
+def _places_choices() -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """Districts and circles for the filter, in one query."""
+    rows = db.session.execute(
+        union_all(
+            select(literal("district").label("kind"), District.id, District.name),
+            select(literal("circle").label("kind"), Circle.id, Circle.name),
+        ).order_by(text("kind DESC"), text("name"))
+    ).all()
+    districts = [(row.id, row.name) for row in rows if row.kind == "district"]
+    circles = [(row.id, row.name) for row in rows if row.kind == "circle"]
+    return districts, circles
 
 
 def _card_context(
@@ -114,22 +156,25 @@ def _card_context(
 def open_shifts():
     """Upcoming shifts of the user's circles and those open to everyone, with filters."""
     form = FilterForm(request.args)
-    districts = db.session.scalars(select(District).order_by(District.name)).all()
-    circles = db.session.scalars(select(Circle).order_by(Circle.name)).all()
-    activities = db.session.scalars(select(ActivityType).order_by(ActivityType.name)).all()
-    form.district.choices = select_choices([("", _("All districts"))] + [(d.id, d.name) for d in districts])
-    form.circle.choices = select_choices([("", _("All circles"))] + [(c.id, c.name) for c in circles])
-    form.activity.choices = select_choices([("", _("All activities"))] + [(a.id, a.label()) for a in activities])
+    districts, circles = _places_choices()
+    form.district.choices = select_choices([("", _("All districts")), *districts])
+    form.circle.choices = select_choices([("", _("All circles")), *circles])
+    form.activity.choices = select_choices([("", _("All activities"))] + [(a.id, a.label()) for a in _activity_types()])
     if request.args and not form.validate():
         return render("shifts/open.html", block="results", form=form, cards=[], status=422, more=False)
 
-    members_of = _member_circle_ids()
+    eligibility = services.Eligibility.of(current_user)
     now = utcnow()
     query = (
         select(Shift)
-        .options(selectinload(Shift.circle).selectinload(Circle.district), selectinload(Shift.accommodation))
+        .options(
+            joinedload(Shift.circle).joinedload(Circle.district),
+            joinedload(Shift.accommodation),
+            # Every activity type is in the session already (_activity_types): taken from there, no query.
+            lazyload(Shift.activity_type),
+        )
         .where(Shift.status == ShiftStatus.SCHEDULED, Shift.starts_at > now)
-        .where(or_(Shift.open_to_all.is_(True), Shift.circle_id.in_(members_of)))
+        .where(or_(Shift.open_to_all.is_(True), Shift.circle_id.in_(eligibility.circle_ids)))
     )
     if form.district.data:
         query = query.join(Circle, Circle.id == Shift.circle_id).where(Circle.district_id == int(form.district.data))
@@ -145,19 +190,20 @@ def open_shifts():
         query = query.where(Shift.starts_at < services.local_to_utc(end))
     page = min(int_arg("page", 1), MAX_PAGES)
     wanted = PAGE_SIZE * page
-    eligibility = services.Eligibility.of(current_user)
     cards: list[dict] = []
     more = False
     # "Only shifts I can take" filters after reading; read on until the page is full (or nothing is left).
     for offset in range(0, MAX_SCAN, SCAN_BATCH):
         shifts = db.session.scalars(query.order_by(Shift.starts_at, Shift.id).offset(offset).limit(SCAN_BATCH)).all()
-        ids = [s.id for s in shifts]
-        counts, mine = _counts(ids), _own_signups(ids)
-        positions = services.waitlist_positions(ids)
+        stats = _signup_stats([s.id for s in shifts])
         for shift in shifts:
-            signup = mine.get(shift.id)
+            signup = stats.own.get(shift.id)
             card = _card_context(
-                shift, signup, counts.get(shift.id, 0), eligibility, positions.get(signup.id) if signup else None
+                shift,
+                signup,
+                stats.counts.get(shift.id, 0),
+                eligibility,
+                stats.positions.get(signup.id) if signup else None,
             )
             if form.mine.data and (signup is not None or card["obstacle"] is not None or card["free"] == 0):
                 continue
@@ -174,19 +220,21 @@ def open_shifts():
 def my_shifts():
     """The user's upcoming and past shifts, with hours and this year's total."""
     now = utcnow()
+    _activity_types()  # the cards' labels then need no query of their own
     own = (
         select(Signup)
         .join(Shift, Shift.id == Signup.shift_id)
         .options(
-            selectinload(Signup.shift).selectinload(Shift.circle),
-            selectinload(Signup.shift).selectinload(Shift.accommodation),
+            contains_eager(Signup.shift).joinedload(Shift.circle),
+            contains_eager(Signup.shift).joinedload(Shift.accommodation),
+            contains_eager(Signup.shift).lazyload(Shift.activity_type),
         )
         .where(Signup.user_id == current_user.id, Signup.status != SignupStatus.CANCELLED)
     )
     upcoming = db.session.scalars(own.where(Shift.ends_at > now).order_by(Shift.starts_at)).all()
     past = db.session.scalars(own.where(Shift.ends_at <= now).order_by(Shift.starts_at.desc()).limit(50)).all()
-    ids = [s.shift_id for s in upcoming]
-    counts, positions = _counts(ids), services.waitlist_positions(ids)
+    stats = _signup_stats([s.shift_id for s in upcoming])
+    counts, positions = stats.counts, stats.positions
     year = local_today().year
     return render(
         "shifts/mine.html",

@@ -18,11 +18,12 @@ from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from icalendar import Calendar, Event
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import Date, String, and_, cast, func, literal, null, select, union_all, update
 
 from app.auth.models import LanguageLevel, Role, RoleGrant, User, UserLanguage
-from app.database import LOCAL_TIMEZONE, utcnow
-from app.dialogs.bookings import dialog_bookings
+from app.database import LOCAL_TIMEZONE, UTCDateTime, utcnow
+from app.dialogs.bookings import dialog_bookings_query
+from app.dialogs.models import Dialog
 from app.errors import DomainError
 from app.extensions import db
 from app.i18n import language_name
@@ -405,23 +406,6 @@ def waitlist_position(signup: Signup) -> int | None:
     return ahead + 1
 
 
-def waitlist_positions(shift_ids: list[int]) -> dict[int, int]:
-    """Waitlist place of every waiting sign-up of these shifts, by sign-up id, in one query."""
-    if not shift_ids:
-        return {}
-    rows = db.session.execute(
-        select(Signup.id, Signup.shift_id)
-        .where(Signup.shift_id.in_(shift_ids), Signup.status == SignupStatus.WAITLISTED)
-        .order_by(Signup.shift_id, Signup.requested_at, Signup.id)
-    ).all()
-    positions: dict[int, int] = {}
-    counters: dict[int, int] = {}
-    for signup_id, shift_id in rows:
-        counters[shift_id] = counters.get(shift_id, 0) + 1
-        positions[signup_id] = counters[shift_id]
-    return positions
-
-
 @dataclass
 class Eligibility:
     """What decides whether a person may take a shift, read once for a whole list of shifts."""
@@ -434,24 +418,23 @@ class Eligibility:
 
     @classmethod
     def of(cls, user: User) -> Eligibility:
-        circle_ids = set(
-            db.session.scalars(
-                select(CircleMembership.circle_id).where(
-                    CircleMembership.user_id == user.id, CircleMembership.status == MembershipStatus.ACTIVE
-                )
-            )
-        )
-        vetted = list(
-            db.session.execute(
-                select(VettingRecord.seen_on, VettingRecord.valid_until).where(VettingRecord.user_id == user.id)
-            ).all()
-        )
-        languages = set(
-            db.session.scalars(
-                select(UserLanguage.code).where(UserLanguage.user_id == user.id, UserLanguage.level.in_(WORKING_LEVELS))
-            )
-        )
-        return cls(circle_ids, vetted, languages, bookings_of(user))
+        """Memberships, vetting, languages and bookings of the person, in one query (every shift list reads them)."""
+        rows = db.session.execute(_eligibility_query(user.id, utcnow())).all()
+        circle_ids: set[int] = set()
+        vetted: list[tuple[date, date]] = []
+        languages: set[str] = set()
+        bookings: list[tuple[str, int, datetime, datetime, str]] = []
+        for kind, ref, text, first_day, last_day, starts, ends in rows:
+            if kind == "circle":
+                circle_ids.add(ref)
+            elif kind == "vetting":
+                vetted.append((first_day, last_day))
+            elif kind == "language":
+                languages.add(text)
+            else:
+                bookings.append((kind, ref, starts, ends, text))
+        bookings.sort(key=lambda booking: (booking[0] != "shift", booking[2]))
+        return cls(circle_ids, vetted, languages, bookings)
 
     def is_vetted_on(self, day: date) -> bool:
         return any(seen <= day <= until for seen, until in self.vetted)
@@ -467,18 +450,43 @@ class Eligibility:
         return None
 
 
-def bookings_of(user: User) -> list[tuple[str, int, datetime, datetime, str]]:
-    """Everything the person is booked for that is not over: shifts (also waitlisted) and dialogs."""
-    now = utcnow()
-    shifts = db.session.execute(
-        select(Shift.id, Shift.starts_at, Shift.ends_at, Shift.title)
+def _eligibility_query(user_id: int, now: datetime):
+    """One UNION ALL of (kind, id, text, first day, last day, start, end) rows for Eligibility.of.
+
+    The first part types the columns for all of them (dates and UTC times come back as such on every backend).
+    """
+    no_text, no_day, no_time = cast(null(), String), cast(null(), Date), cast(null(), UTCDateTime())
+    memberships = select(
+        literal("circle", String).label("kind"),
+        CircleMembership.circle_id.label("ref"),
+        no_text.label("text"),
+        no_day.label("first_day"),
+        no_day.label("last_day"),
+        no_time.label("starts"),
+        no_time.label("ends"),
+    ).where(CircleMembership.user_id == user_id, CircleMembership.status == MembershipStatus.ACTIVE)
+    vetting = select(
+        literal("vetting", String),
+        VettingRecord.id,
+        no_text,
+        VettingRecord.seen_on,
+        VettingRecord.valid_until,
+        no_time,
+        no_time,
+    ).where(VettingRecord.user_id == user_id)
+    languages = select(
+        literal("language", String), UserLanguage.id, UserLanguage.code, no_day, no_day, no_time, no_time
+    ).where(UserLanguage.user_id == user_id, UserLanguage.level.in_(WORKING_LEVELS))
+    shifts = (
+        select(literal("shift", String), Shift.id, Shift.title, no_day, no_day, Shift.starts_at, Shift.ends_at)
         .join(Signup, Signup.shift_id == Shift.id)
-        .where(Signup.user_id == user.id, Signup.status != SignupStatus.CANCELLED)
+        .where(Signup.user_id == user_id, Signup.status != SignupStatus.CANCELLED)
         .where(Shift.status == ShiftStatus.SCHEDULED, Shift.ends_at > now)
-    ).all()
-    bookings = [("shift", *row) for row in shifts]
-    bookings += [("dialog", *row) for row in dialog_bookings(user.id, now)]
-    return bookings
+    )
+    dialogs = dialog_bookings_query(user_id, now).with_only_columns(
+        literal("dialog", String), Dialog.id, Dialog.topic, no_day, no_day, Dialog.starts_at, Dialog.ends_at
+    )
+    return union_all(memberships, vetting, languages, shifts, dialogs.order_by(None))
 
 
 def signup_obstacle(
