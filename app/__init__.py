@@ -169,9 +169,10 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     # Importing the route modules attaches their views to the blueprints.
-    for domain in ("main", "auth", "places", "admin", "shifts", "dialogs"):
+    for domain in ("main", "auth", "places", "admin", "shifts", "dialogs", "api"):
         importlib.import_module(f"app.{domain}.routes")
     from app.admin import bp as admin_bp
+    from app.api import bp as api_bp
     from app.auth import bp as auth_bp
     from app.dialogs import bp as dialogs_bp
     from app.main import bp as main_bp
@@ -184,6 +185,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(shifts_bp)
     app.register_blueprint(dialogs_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(api_bp)
 
 
 def _register_request_hooks(app: Flask) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, make_response, render_template, request, url_for
+from flask import abort, current_app, jsonify, make_response, render_template, request, url_for
 from jinja2_fragments.flask import render_block
 
 from app.extensions import is_htmx_partial
@@ -21,6 +21,15 @@ def render(template: str, block: str | None = None, status: int = 200, **context
         body = render_template(template, **context)
     response = make_response(body, status)
     response.vary.add("HX-Request")
+    return response
+
+
+def json_error(status: int, message: str):
+    """An error for API clients: JSON with the status and a message in the user's language."""
+    response = jsonify({"error": {"status": status, "message": message}})
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="lotse"'
     return response
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -10,8 +9,8 @@ from flask import abort, flash, g, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from sqlalchemy import Row, func, literal, or_, select, text, union_all
-from sqlalchemy.orm import contains_eager, joinedload, lazyload, selectinload
+from sqlalchemy import func, literal, select, text, union_all
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.auth.models import User
 from app.database import local_today, utcnow
@@ -24,7 +23,7 @@ from app.names import names_form, submitted_names
 from app.places.models import Circle, CircleMembership, District, MembershipStatus
 from app.shifts import bp, services
 from app.shifts.forms import CancelShiftForm, FilterForm, MessageForm, ShiftForm
-from app.shifts.models import ActivityType, Attendance, CalendarFeed, Shift, ShiftStatus, Signup, SignupStatus
+from app.shifts.models import ActivityType, Attendance, CalendarFeed, Shift, Signup, SignupStatus
 from app.shifts.policies import can_manage_activities, can_manage_shift, can_plan_shifts, can_see_shift
 from app.views import form_status, int_arg, render, require, safe_next
 
@@ -68,37 +67,6 @@ def _counts(shift_ids: list[int]) -> dict[int, int]:
         .group_by(Signup.shift_id)
     )
     return dict(rows.all())
-
-
-@dataclass
-class SignupStats:
-    """For a list of shifts: confirmed counts, the user's own sign-ups and their waitlist places."""
-
-    counts: dict[int, int]
-    own: dict[int, Row]
-    positions: dict[int, int]
-
-
-def _signup_stats(shift_ids: list[int]) -> SignupStats:
-    """Read the active sign-ups of the shifts once (a few columns each) and count them here."""
-    stats = SignupStats({}, {}, {})
-    if not shift_ids:
-        return stats
-    rows = db.session.execute(
-        select(Signup.id, Signup.shift_id, Signup.user_id, Signup.status)
-        .where(Signup.shift_id.in_(shift_ids), Signup.status != SignupStatus.CANCELLED)
-        .order_by(Signup.shift_id, Signup.requested_at, Signup.id)
-    ).all()
-    waiting: dict[int, int] = {}
-    for row in rows:
-        if row.status is SignupStatus.CONFIRMED:
-            stats.counts[row.shift_id] = stats.counts.get(row.shift_id, 0) + 1
-        else:
-            waiting[row.shift_id] = waiting.get(row.shift_id, 0) + 1
-            stats.positions[row.id] = waiting[row.shift_id]
-        if row.user_id == current_user.id:
-            stats.own[row.shift_id] = row
-    return stats
 
 
 def _activity_types() -> list[ActivityType]:
@@ -165,17 +133,8 @@ def open_shifts():
 
     eligibility = services.Eligibility.of(current_user)
     now = utcnow()
-    query = (
-        select(Shift)
-        .options(
-            joinedload(Shift.circle).joinedload(Circle.district),
-            joinedload(Shift.accommodation),
-            # Every activity type is in the session already (_activity_types): taken from there, no query.
-            lazyload(Shift.activity_type),
-        )
-        .where(Shift.status == ShiftStatus.SCHEDULED, Shift.starts_at > now)
-        .where(or_(Shift.open_to_all.is_(True), Shift.circle_id.in_(eligibility.circle_ids)))
-    )
+    _activity_types()  # the cards' labels then need no query of their own
+    query = services.open_shifts_query(eligibility.circle_ids, now)
     if form.district.data:
         query = query.join(Circle, Circle.id == Shift.circle_id).where(Circle.district_id == int(form.district.data))
     if form.circle.data:
@@ -195,7 +154,7 @@ def open_shifts():
     # "Only shifts I can take" filters after reading; read on until the page is full (or nothing is left).
     for offset in range(0, MAX_SCAN, SCAN_BATCH):
         shifts = db.session.scalars(query.order_by(Shift.starts_at, Shift.id).offset(offset).limit(SCAN_BATCH)).all()
-        stats = _signup_stats([s.id for s in shifts])
+        stats = services.signup_stats(current_user, [s.id for s in shifts])
         for shift in shifts:
             signup = stats.own.get(shift.id)
             card = _card_context(
@@ -221,19 +180,10 @@ def my_shifts():
     """The user's upcoming and past shifts, with hours and this year's total."""
     now = utcnow()
     _activity_types()  # the cards' labels then need no query of their own
-    own = (
-        select(Signup)
-        .join(Shift, Shift.id == Signup.shift_id)
-        .options(
-            contains_eager(Signup.shift).joinedload(Shift.circle),
-            contains_eager(Signup.shift).joinedload(Shift.accommodation),
-            contains_eager(Signup.shift).lazyload(Shift.activity_type),
-        )
-        .where(Signup.user_id == current_user.id, Signup.status != SignupStatus.CANCELLED)
-    )
+    own = services.own_signups_query(current_user)
     upcoming = db.session.scalars(own.where(Shift.ends_at > now).order_by(Shift.starts_at)).all()
     past = db.session.scalars(own.where(Shift.ends_at <= now).order_by(Shift.starts_at.desc()).limit(50)).all()
-    stats = _signup_stats([s.shift_id for s in upcoming])
+    stats = services.signup_stats(current_user, [s.shift_id for s in upcoming])
     counts, positions = stats.counts, stats.positions
     year = local_today().year
     return render(

@@ -18,7 +18,8 @@ from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from icalendar import Calendar, Event
-from sqlalchemy import Date, String, and_, cast, func, literal, null, select, union_all, update
+from sqlalchemy import Date, Row, String, and_, cast, func, literal, null, or_, select, union_all, update
+from sqlalchemy.orm import contains_eager, joinedload, lazyload
 
 from app.auth.models import LanguageLevel, Role, RoleGrant, User, UserLanguage
 from app.database import LOCAL_TIMEZONE, UTCDateTime, utcnow
@@ -404,6 +405,68 @@ def waitlist_position(signup: Signup) -> int | None:
         )
     )
     return ahead + 1
+
+
+@dataclass
+class SignupStats:
+    """For a list of shifts: confirmed counts, one person's own sign-ups and their waitlist places."""
+
+    counts: dict[int, int]
+    own: dict[int, Row]
+    positions: dict[int, int]
+
+
+def signup_stats(user: User, shift_ids: list[int]) -> SignupStats:
+    """Read the active sign-ups of the shifts once (a few columns each) and count them here."""
+    stats = SignupStats({}, {}, {})
+    if not shift_ids:
+        return stats
+    rows = db.session.execute(
+        select(Signup.id, Signup.shift_id, Signup.user_id, Signup.status)
+        .where(Signup.shift_id.in_(shift_ids), Signup.status != SignupStatus.CANCELLED)
+        .order_by(Signup.shift_id, Signup.requested_at, Signup.id)
+    ).all()
+    waiting: dict[int, int] = {}
+    for row in rows:
+        if row.status is SignupStatus.CONFIRMED:
+            stats.counts[row.shift_id] = stats.counts.get(row.shift_id, 0) + 1
+        else:
+            waiting[row.shift_id] = waiting.get(row.shift_id, 0) + 1
+            stats.positions[row.id] = waiting[row.shift_id]
+        if row.user_id == user.id:
+            stats.own[row.shift_id] = row
+    return stats
+
+
+def open_shifts_query(circle_ids: Iterable[int], now: datetime):
+    """Scheduled shifts to come that are open to all or belong to one of the circles, with what a card shows.
+
+    The activity type is taken from the session: callers load every activity type first (there are few).
+    """
+    return (
+        select(Shift)
+        .options(
+            joinedload(Shift.circle).joinedload(Circle.district),
+            joinedload(Shift.accommodation),
+            lazyload(Shift.activity_type),
+        )
+        .where(Shift.status == ShiftStatus.SCHEDULED, Shift.starts_at > now)
+        .where(or_(Shift.open_to_all.is_(True), Shift.circle_id.in_(set(circle_ids))))
+    )
+
+
+def own_signups_query(user: User):
+    """The person's sign-ups that are not cancelled, with their shifts (join Shift to filter and order)."""
+    return (
+        select(Signup)
+        .join(Shift, Shift.id == Signup.shift_id)
+        .options(
+            contains_eager(Signup.shift).joinedload(Shift.circle),
+            contains_eager(Signup.shift).joinedload(Shift.accommodation),
+            contains_eager(Signup.shift).lazyload(Shift.activity_type),
+        )
+        .where(Signup.user_id == user.id, Signup.status != SignupStatus.CANCELLED)
+    )
 
 
 @dataclass
