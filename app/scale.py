@@ -105,7 +105,7 @@ def seed_scale(factor: float = 1.0, seed: int = 8, today: date | None = None) ->
     seed_people(world)
     seed_shifts(world)
     seed_dialogs(world)
-    _reset_sequences()
+    _after_bulk_load()
     return world.counts
 
 
@@ -413,8 +413,10 @@ def _free(world: World, people: list[int], day: date, slot: int) -> int | None:
     return None
 
 
-def _reset_sequences() -> None:
-    """The ids were chosen here: PostgreSQL's sequences must continue after them."""
+def _after_bulk_load() -> None:
+    """Fresh statistics, or the planner takes 150,000 sign-ups for a handful (and picks slow plans for hours,
+    until autovacuum gets to them); and PostgreSQL's sequences must continue after the ids chosen here."""
+    db.session.execute(text("ANALYZE"))
     if db.session.get_bind().dialect.name != "postgresql":
         return
     for table in (Accommodation, Circle, User, RoleGrant, UserLanguage, CircleMembership, VettingRecord, Shift, Signup):
