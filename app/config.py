@@ -87,6 +87,8 @@ def load_config() -> dict:
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json" if production else "text"),
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        # Uploaded files live outside the code: on Fly a volume is mounted here (fly.toml [mounts]).
+        "UPLOAD_DIR": os.environ.get("LOTSE_UPLOAD_DIR") or str(BASE_DIR / "instance" / "uploads"),
         "COMPRESS_ALGORITHM": ["br", "gzip"],
         "COMPRESS_MIMETYPES": [
             "text/html",

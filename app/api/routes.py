@@ -174,7 +174,8 @@ def openapi():
     """The API's description (OpenAPI 3)."""
     response = jsonify(json.loads(OPENAPI_FILE.read_text()))
     response.headers["Cache-Control"] = "public, max-age=3600"
-    return response
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 # --- the token page ----------------------------------------------------------------------------------------

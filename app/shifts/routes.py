@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -31,6 +33,7 @@ PAGE_SIZE = 30
 MAX_PAGES = 20
 SCAN_BATCH = 120
 MAX_SCAN = 2400
+DTSTAMP_LINE = re.compile(rb"^DTSTAMP:[^\r\n]*\r?\n", re.MULTILINE)
 
 
 def _member_circle_ids() -> set[int]:
@@ -538,7 +541,10 @@ def feed(token: str):
     response = make_response(body)
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
     response.headers["Cache-Control"] = "private, max-age=300"
-    return response
+    # Calendar apps poll the feed; when nothing changed they get 304. DTSTAMP is the time of writing and
+    # changes every time, so it is left out of the tag.
+    response.set_etag(hashlib.sha256(DTSTAMP_LINE.sub(b"", body)).hexdigest()[:32], weak=True)
+    return response.make_conditional(request)
 
 
 # --- activity types ----------------------------------------------------------------------------------------
