@@ -107,7 +107,8 @@ def _card_context(
     """What a shift card shows the current user; lists pass what they read for all cards at once."""
     if confirmed is None:
         confirmed = services.confirmed_count(shift)
-    obstacle = None if signup else services.signup_obstacle(current_user, shift, eligibility=eligibility)
+    user = current_user._get_current_object()  # once, not through the proxy at every attribute
+    obstacle = None if signup else services.signup_obstacle(user, shift, eligibility=eligibility)
     if position is None and signup is not None:
         position = services.waitlist_position(signup)
     return {
@@ -155,8 +156,10 @@ def open_shifts():
     cards: list[dict] = []
     more = False
     # "Only shifts I can take" filters after reading; read on until the page is full (or nothing is left).
-    for offset in range(0, MAX_SCAN, SCAN_BATCH):
-        shifts = db.session.scalars(query.order_by(Shift.starts_at, Shift.id).offset(offset).limit(SCAN_BATCH)).all()
+    # Without it, the page and one more (to know there is more) are all there is to read.
+    batch = SCAN_BATCH if form.mine.data else wanted + 1
+    for offset in range(0, MAX_SCAN, batch):
+        shifts = db.session.scalars(query.order_by(Shift.starts_at, Shift.id).offset(offset).limit(batch)).all()
         stats = services.signup_stats(current_user, [s.id for s in shifts])
         for shift in shifts:
             signup = stats.own.get(shift.id)
@@ -170,7 +173,7 @@ def open_shifts():
             if form.mine.data and (signup is not None or card["obstacle"] is not None or card["free"] == 0):
                 continue
             cards.append(card)
-        if len(cards) > wanted or len(shifts) < SCAN_BATCH:
+        if len(cards) > wanted or len(shifts) < batch:
             break
     more = len(cards) > wanted
     cards = cards[:wanted]
