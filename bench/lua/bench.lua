@@ -69,7 +69,14 @@ end
 
 bad = 0  -- a global, so done() can read it from every thread
 function response(status, headers, body)
-  if status >= 400 then bad = bad + 1 end
+  if status >= 400 then
+    bad = bad + 1
+    -- The first failures of each thread, so that bench/run can say what they were.
+    if bad <= 3 then
+      local message = string.match(body or "", '<h1[^>]*>.-</h1>%s*<p>(.-)</p>') or string.sub(body or "", 1, 160)
+      io.write(string.format("BENCH_ERROR %d %s\n", status, message))
+    end
+  end
 end
 
 function done(summary, latency, requests)
