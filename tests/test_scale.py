@@ -37,6 +37,7 @@ def test_query_counts_are_the_same_in_a_small_and_a_larger_city(app, client, db)
     seed_scale(0.01)
     db.session.commit()
     small = _query_counts(client, db)
+    db.session.rollback()  # PostgreSQL's TRUNCATE waits for every open transaction on the tables
     _clear_tables()
     seed_scale(0.04)
     db.session.commit()
@@ -60,6 +61,7 @@ def test_the_factor_scales_the_city_and_the_seed_repeats_it(app, db):
         pass
     else:
         raise AssertionError("seed-scale wrote into a database that had users")
+    db.session.rollback()
     _clear_tables()
     seed_scale(0.01, seed=3)
     db.session.commit()
