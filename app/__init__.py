@@ -8,6 +8,7 @@ from urllib.parse import unquote_to_bytes
 from flask import Flask, abort, request
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -156,14 +157,34 @@ def _init_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(session_token: str) -> User | None:
-        return db.session.scalar(select(User).where(User.session_token == session_token))
+        # The roles come in the same query: every page's navigation and policies read them.
+        return (
+            db.session.scalars(
+                select(User).options(joinedload(User.role_grants)).where(User.session_token == session_token)
+            )
+            .unique()
+            .one_or_none()
+        )
 
 
 def _register_blueprints(app: Flask) -> None:
     # Importing the route modules attaches their views to the blueprints.
-    for domain in ("main", "auth", "places", "admin", "shifts", "dialogs", "proposals", "privacy", "pwa", "reports"):
+    for domain in (
+        "main",
+        "auth",
+        "places",
+        "admin",
+        "shifts",
+        "dialogs",
+        "proposals",
+        "privacy",
+        "pwa",
+        "reports",
+        "api",
+    ):
         importlib.import_module(f"app.{domain}.routes")
     from app.admin import bp as admin_bp
+    from app.api import bp as api_bp
     from app.auth import bp as auth_bp
     from app.dialogs import bp as dialogs_bp
     from app.main import bp as main_bp
@@ -184,6 +205,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(pwa_bp)
+    app.register_blueprint(api_bp)
 
 
 def _register_request_hooks(app: Flask) -> None:

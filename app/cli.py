@@ -84,6 +84,32 @@ def register_cli(app: Flask) -> None:
         db.session.commit()
         click.echo(f"Demo data loaded. Demo accounts use the password {DEMO_PASSWORD!r}.")
 
+    @app.cli.command("seed-scale")
+    @click.option(
+        "--factor",
+        type=click.FloatRange(0.001, 20),
+        default=1.0,
+        show_default=True,
+        help="Size against a city like Stuttgart: 0.01 for a quick run, 10 for a large city.",
+    )
+    @click.option("--seed", type=int, default=8, show_default=True, help="The same seed gives the same data.")
+    def seed_scale_command(factor: float, seed: int):
+        """Fill an empty database with a city-scale dataset for benchmarks (bulk inserts)."""
+        import time
+
+        from app.scale import SCALE_PASSWORD, NotEmpty, seed_scale
+
+        if app.config["ENV_NAME"] == "production":
+            raise click.ClickException("seed-scale writes benchmark accounts with a known password: not in production.")
+        started = time.monotonic()
+        try:
+            counts = seed_scale(factor, seed)
+        except NotEmpty as error:
+            raise click.ClickException(f"seed-scale needs an empty database: {error}.")
+        db.session.commit()
+        summary = ", ".join(f"{count} {kind}" for kind, count in counts.items())
+        click.echo(f"{summary} in {time.monotonic() - started:.1f} s. Accounts use the password {SCALE_PASSWORD!r}.")
+
     @app.cli.command("create-admin")
     @click.option("--email", prompt=True)
     @click.option("--name", prompt=True)

@@ -76,6 +76,7 @@ def load_config() -> dict:
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_LOGIN_IP": os.environ.get("RATELIMIT_LOGIN_IP", "20 per 5 minutes"),
         "RATELIMIT_LOGIN_ACCOUNT": os.environ.get("RATELIMIT_LOGIN_ACCOUNT", "5 per 5 minutes"),
+        "RATELIMIT_API": os.environ.get("RATELIMIT_API", "120 per minute"),
         "PASSWORD_RESET_MAX_AGE": int(os.environ.get("PASSWORD_RESET_MAX_AGE", "3600")),
         "INVITATION_MAX_AGE_DAYS": int(os.environ.get("INVITATION_MAX_AGE_DAYS", "14")),
         "ARGON2_TIME_COST": int(os.environ.get("ARGON2_TIME_COST", "3")),
@@ -86,7 +87,7 @@ def load_config() -> dict:
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json" if production else "text"),
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
-        # Proposal attachments live here, outside the web root (a volume on Fly.io).
+        # Proposal attachments live here, outside the web root: on Fly a volume is mounted here (fly.toml [mounts]).
         "UPLOAD_DIR": os.environ.get("LOTSE_UPLOAD_DIR") or str(BASE_DIR / "instance" / "uploads"),
         # Retention: accounts unused this long are told, and deleted when still unused this many days later.
         "RETENTION_INACTIVE_DAYS": int(os.environ.get("RETENTION_INACTIVE_DAYS", "730")),

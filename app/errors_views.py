@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.errors import DomainError
 from app.extensions import db, is_htmx_partial
-from app.views import json_message, wants_json
+from app.views import json_error, json_message, wants_json
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,8 @@ def _default_messages() -> dict[int, str]:
 def error_response(status: int, message: str | None = None):
     title = _titles().get(status, _titles()[400] if status < 500 else _titles()[500])
     message = message or _default_messages().get(status, "")
+    if request.path.startswith("/api/"):
+        return json_error(status, message or title)
     if wants_json():
         return json_message(message or title, status)
     if is_htmx_partial():

@@ -6,10 +6,11 @@ import re
 
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from wtforms import SelectMultipleField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, ListWidget, Select
 
 from app.database import local_today
 
@@ -52,6 +53,21 @@ class FreeText:
 def select_choices(pairs) -> list[SelectChoice]:
     """(value, label) pairs as WTForms choices; values travel as strings and fields coerce them back."""
     return [SelectChoice(str(value), label) for value, label in pairs]
+
+
+class QuickSelect(Select):
+    """WTForms' select widget writing plain options directly: the same HTML, for long lists (150 circles in the
+    shift filter) in a fraction of the time html_params takes per option."""
+
+    @classmethod
+    def render_option(cls, choice, **kwargs):
+        if kwargs or choice.render_kw or isinstance(choice.value, bool):
+            return super().render_option(choice, **kwargs)
+        label = choice.label or choice.value
+        # Markup.format escapes the value and the label.
+        if choice.selected:
+            return Markup('<option selected value="{}">{}</option>').format(choice.value, label)
+        return Markup('<option value="{}">{}</option>').format(choice.value, label)
 
 
 class MultiSelect(SelectMultipleField):

@@ -24,6 +24,15 @@ def render(template: str, block: str | None = None, status: int = 200, **context
     return response
 
 
+def json_error(status: int, message: str):
+    """An error for API clients: JSON with the status and a message in the user's language."""
+    response = jsonify({"error": {"status": status, "message": message}})
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="lotse"'
+    return response
+
+
 def require(allowed: bool) -> None:
     """Stop the request with 403 unless the policy allowed it."""
     if not allowed:

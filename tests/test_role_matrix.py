@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from app.api.models import AccessToken
 from app.auth.models import LanguageLevel, Role, UserLanguage
 from app.places.models import CircleMembership, MembershipStatus
 from app.shifts.models import CalendarFeed, Signup, SignupStatus
@@ -607,6 +608,16 @@ CASES = [
         staff(303),
         lambda w: {"year": "2026", f"district_{w['circle'].district_id}": "12000"},
     ),
+    # --- api
+    # The API takes personal access tokens only: a session cookie is no credential there (tests/api checks roles).
+    Case("api.my_shifts", "GET", lambda w: "/api/v1/shifts/mine", everyone(401)),
+    Case("api.open_shifts", "GET", lambda w: "/api/v1/shifts/open", everyone(401)),
+    Case("api.assignments", "GET", lambda w: "/api/v1/assignments", everyone(401)),
+    Case("api.openapi", "GET", lambda w: "/api/v1/openapi.json", everyone(200)),
+    Case("api.tokens", "GET", lambda w: "/account/tokens", signed_in()),
+    Case("api.token_create", "POST", lambda w: "/account/tokens", signed_in(), lambda w: {"name": "Kalender-Skript"}),
+    # The token belongs to the volunteer: only they may revoke it.
+    Case("api.token_revoke", "POST", lambda w: f"/account/tokens/{w['token'].id}/revoke", only({"volunteer": 303})),
 ]
 
 
@@ -640,7 +651,8 @@ def world(app, db, make_user, make_circle, make_shift, tmp_path):
     volunteer_id = people["volunteer"].id
     past_signup = Signup(shift_id=past_shift.id, user_id=volunteer_id, status=SignupStatus.CONFIRMED)
     feed = CalendarFeed(user_id=volunteer_id)
-    db.session.add_all([past_signup, feed])
+    token, _secret = AccessToken.issue(people["volunteer"], "Skript")
+    db.session.add_all([past_signup, feed, token])
     db.session.commit()
     app.config["UPLOAD_DIR"] = str(tmp_path / "uploads")
     proposals = _proposals(db, people["volunteer"], circle.district_id, tmp_path / "uploads")
@@ -651,6 +663,7 @@ def world(app, db, make_user, make_circle, make_shift, tmp_path):
         "past_shift": past_shift,
         "past_signup": past_signup,
         "feed": feed,
+        "token": token,
         "circle": circle,
         "accommodation": circle.accommodations[0],
         "pending": db.session.query(CircleMembership).filter_by(user_id=applicant.id).one(),

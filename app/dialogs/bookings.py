@@ -6,25 +6,19 @@ from datetime import datetime
 
 from sqlalchemy import or_, select, union_all
 
-from app.database import utcnow
 from app.dialogs.models import Dialog, DialogLanguage, DialogModerator, DialogStatus
-from app.extensions import db
 
 
-def dialog_bookings(user_id: int, now: datetime | None = None) -> list[tuple[int, datetime, datetime, str]]:
-    """(dialog id, start, end, topic) of planned dialogs not yet over that the person moderates or interprets."""
-    now = now or utcnow()
+def dialog_bookings_query(user_id: int, now: datetime):
+    """Planned dialogs not yet over that the person moderates or interprets, soonest first."""
     interprets = select(DialogLanguage.dialog_id.label("dialog_id")).where(
         or_(DialogLanguage.interpreter_id == user_id, DialogLanguage.shadow_id == user_id)
     )
     moderates = select(DialogModerator.dialog_id.label("dialog_id")).where(DialogModerator.user_id == user_id)
     booked = union_all(interprets, moderates).subquery()
-    return [
-        tuple(row)
-        for row in db.session.execute(
-            select(Dialog.id, Dialog.starts_at, Dialog.ends_at, Dialog.topic)
-            .where(Dialog.id.in_(select(booked.c.dialog_id)))
-            .where(Dialog.status == DialogStatus.PLANNED, Dialog.ends_at > now)
-            .order_by(Dialog.starts_at)
-        ).all()
-    ]
+    return (
+        select(Dialog.id, Dialog.starts_at, Dialog.ends_at, Dialog.topic)
+        .where(Dialog.id.in_(select(booked.c.dialog_id)))
+        .where(Dialog.status == DialogStatus.PLANNED, Dialog.ends_at > now)
+        .order_by(Dialog.starts_at)
+    )

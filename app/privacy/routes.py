@@ -87,6 +87,7 @@ DATA_LABELS = {
     "budget_lines": _l("Budget"),
     "attachments": _l("Attachments"),
     "timeline": _l("Timeline"),
+    "revoked_at": _l("Revoked on"),
 }
 
 

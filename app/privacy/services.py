@@ -66,6 +66,9 @@ def personal_data(user: User) -> dict:
     memberships = db.session.scalars(select(CircleMembership).where(CircleMembership.user_id == user.id)).all()
     vetting = db.session.scalars(select(VettingRecord).where(VettingRecord.user_id == user.id)).all()
     feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.user_id == user.id))
+    from app.api.models import AccessToken
+
+    tokens = db.session.scalars(select(AccessToken).where(AccessToken.user_id == user.id)).all()
     return {
         "profile": {
             "name": user.name,
@@ -164,6 +167,9 @@ def personal_data(user: User) -> dict:
             for p in proposals
         ],
         "calendar_feed": {"created_at": _iso(feed.created_at)} if feed is not None else None,
+        "access_tokens": [
+            {"name": t.name, "created_at": _iso(t.created_at), "revoked_at": _iso(t.revoked_at)} for t in tokens
+        ],
     }
 
 
@@ -262,7 +268,10 @@ def _event(by: User, kind: EventKind, before, after, note: str):
 
 def _erase(user: User, now: datetime) -> None:
     """Remove every personal detail; what stays is an anonymous row the past can point to."""
+    from app.api.models import AccessToken
+
     for model, column in (
+        (AccessToken, AccessToken.user_id),
         (UserLanguage, UserLanguage.user_id),
         (RoleGrant, RoleGrant.user_id),
         (CircleMembership, CircleMembership.user_id),

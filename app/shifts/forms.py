@@ -17,7 +17,16 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from app.forms import ClockTimeField, FreeText, MultiCheckbox, PlainText, ReasonableDate, select_choices, strip
+from app.forms import (
+    ClockTimeField,
+    FreeText,
+    MultiCheckbox,
+    PlainText,
+    QuickSelect,
+    ReasonableDate,
+    select_choices,
+    strip,
+)
 
 WEEKDAYS = [
     (0, _l("Monday")),
@@ -169,9 +178,9 @@ class FilterForm(FlaskForm):
         csrf = False
 
     # A filter left out of the query string means "all" ("").
-    district = SelectField(_l("District"), coerce=str, default="")
-    circle = SelectField(_l("Circle"), coerce=str, default="")
-    activity = SelectField(_l("Activity"), coerce=str, default="")
+    district = SelectField(_l("District"), coerce=str, default="", widget=QuickSelect())
+    circle = SelectField(_l("Circle"), coerce=str, default="", widget=QuickSelect())
+    activity = SelectField(_l("Activity"), coerce=str, default="", widget=QuickSelect())
     start = DateField(_l("From"), validators=[Optional(), ReasonableDate()])
     end = DateField(_l("To"), validators=[Optional(), ReasonableDate()])
     mine = BooleanField(_l("Only shifts I can take"))

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from flask import abort, flash, make_response, redirect, request, url_for
+from flask import abort, flash, g, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, literal, select, text, union_all
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.auth.models import User
 from app.database import local_today, utcnow
@@ -24,7 +26,7 @@ from app.names import names_form, submitted_names
 from app.places.models import Circle, CircleMembership, District, MembershipStatus
 from app.shifts import bp, services
 from app.shifts.forms import CancelShiftForm, FilterForm, MessageForm, ShiftForm
-from app.shifts.models import ActivityType, Attendance, CalendarFeed, Shift, ShiftStatus, Signup, SignupStatus
+from app.shifts.models import ActivityType, Attendance, CalendarFeed, Shift, Signup, SignupStatus
 from app.shifts.policies import can_manage_activities, can_manage_shift, can_plan_shifts, can_see_shift
 from app.views import form_status, int_arg, render, require, safe_next, saved
 
@@ -32,6 +34,7 @@ PAGE_SIZE = 30
 MAX_PAGES = 20
 SCAN_BATCH = 120
 MAX_SCAN = 2400
+DTSTAMP_LINE = re.compile(rb"^DTSTAMP:[^\r\n]*\r?\n", re.MULTILINE)
 
 
 def _member_circle_ids() -> set[int]:
@@ -70,19 +73,29 @@ def _counts(shift_ids: list[int]) -> dict[int, int]:
     return dict(rows.all())
 
 
-def _own_signups(shift_ids: list[int]) -> dict[int, Signup]:
-    if not shift_ids:
-        return {}
-    return {
-        s.shift_id: s
-        for s in db.session.scalars(
-            select(Signup).where(
-                Signup.shift_id.in_(shift_ids),
-                Signup.user_id == current_user.id,
-                Signup.status != SignupStatus.CANCELLED,
-            )
+def _activity_types() -> list[ActivityType]:
+    """Every activity type with its names, once per request: the filter shows them and each card's label reads
+    them from the session instead of loading names per list."""
+    if "activity_types" not in g:
+        g.activity_types = (
+            db.session.scalars(select(ActivityType).options(joinedload(ActivityType.names)).order_by(ActivityType.name))
+            .unique()
+            .all()
         )
-    }
+    return g.activity_types
+
+
+def _places_choices() -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """Districts and circles for the filter, in one query."""
+    rows = db.session.execute(
+        union_all(
+            select(literal("district").label("kind"), District.id, District.name),
+            select(literal("circle").label("kind"), Circle.id, Circle.name),
+        ).order_by(text("kind DESC"), text("name"))
+    ).all()
+    districts = [(row.id, row.name) for row in rows if row.kind == "district"]
+    circles = [(row.id, row.name) for row in rows if row.kind == "circle"]
+    return districts, circles
 
 
 def _card_context(
@@ -95,7 +108,8 @@ def _card_context(
     """What a shift card shows the current user; lists pass what they read for all cards at once."""
     if confirmed is None:
         confirmed = services.confirmed_count(shift)
-    obstacle = None if signup else services.signup_obstacle(current_user, shift, eligibility=eligibility)
+    user = current_user._get_current_object()  # once, not through the proxy at every attribute
+    obstacle = None if signup else services.signup_obstacle(user, shift, eligibility=eligibility)
     if position is None and signup is not None:
         position = services.waitlist_position(signup)
     return {
@@ -115,23 +129,17 @@ def _card_context(
 def open_shifts():
     """Upcoming shifts of the user's circles and those open to everyone, with filters."""
     form = FilterForm(request.args)
-    districts = db.session.scalars(select(District).order_by(District.name)).all()
-    circles = db.session.scalars(select(Circle).order_by(Circle.name)).all()
-    activities = db.session.scalars(select(ActivityType).order_by(ActivityType.name)).all()
-    form.district.choices = select_choices([("", _("All districts"))] + [(d.id, d.name) for d in districts])
-    form.circle.choices = select_choices([("", _("All circles"))] + [(c.id, c.name) for c in circles])
-    form.activity.choices = select_choices([("", _("All activities"))] + [(a.id, a.label()) for a in activities])
+    districts, circles = _places_choices()
+    form.district.choices = select_choices([("", _("All districts")), *districts])
+    form.circle.choices = select_choices([("", _("All circles")), *circles])
+    form.activity.choices = select_choices([("", _("All activities"))] + [(a.id, a.label()) for a in _activity_types()])
     if request.args and not form.validate():
         return render("shifts/open.html", block="results", form=form, cards=[], status=422, more=False)
 
-    members_of = _member_circle_ids()
+    eligibility = services.Eligibility.of(current_user)
     now = utcnow()
-    query = (
-        select(Shift)
-        .options(selectinload(Shift.circle).selectinload(Circle.district), selectinload(Shift.accommodation))
-        .where(Shift.status == ShiftStatus.SCHEDULED, Shift.starts_at > now)
-        .where(or_(Shift.open_to_all.is_(True), Shift.circle_id.in_(members_of)))
-    )
+    _activity_types()  # the cards' labels then need no query of their own
+    query = services.open_shifts_query(eligibility.circle_ids, now)
     if form.district.data:
         query = query.join(Circle, Circle.id == Shift.circle_id).where(Circle.district_id == int(form.district.data))
     if form.circle.data:
@@ -146,24 +154,27 @@ def open_shifts():
         query = query.where(Shift.starts_at < services.local_to_utc(end))
     page = min(int_arg("page", 1), MAX_PAGES)
     wanted = PAGE_SIZE * page
-    eligibility = services.Eligibility.of(current_user)
     cards: list[dict] = []
     more = False
     # "Only shifts I can take" filters after reading; read on until the page is full (or nothing is left).
-    for offset in range(0, MAX_SCAN, SCAN_BATCH):
-        shifts = db.session.scalars(query.order_by(Shift.starts_at, Shift.id).offset(offset).limit(SCAN_BATCH)).all()
-        ids = [s.id for s in shifts]
-        counts, mine = _counts(ids), _own_signups(ids)
-        positions = services.waitlist_positions(ids)
+    # Without it, the page and one more (to know there is more) are all there is to read.
+    batch = SCAN_BATCH if form.mine.data else wanted + 1
+    for offset in range(0, MAX_SCAN, batch):
+        shifts = db.session.scalars(query.order_by(Shift.starts_at, Shift.id).offset(offset).limit(batch)).all()
+        stats = services.signup_stats(current_user, [s.id for s in shifts])
         for shift in shifts:
-            signup = mine.get(shift.id)
+            signup = stats.own.get(shift.id)
             card = _card_context(
-                shift, signup, counts.get(shift.id, 0), eligibility, positions.get(signup.id) if signup else None
+                shift,
+                signup,
+                stats.counts.get(shift.id, 0),
+                eligibility,
+                stats.positions.get(signup.id) if signup else None,
             )
             if form.mine.data and (signup is not None or card["obstacle"] is not None or card["free"] == 0):
                 continue
             cards.append(card)
-        if len(cards) > wanted or len(shifts) < SCAN_BATCH:
+        if len(cards) > wanted or len(shifts) < batch:
             break
     more = len(cards) > wanted
     cards = cards[:wanted]
@@ -175,19 +186,12 @@ def open_shifts():
 def my_shifts():
     """The user's upcoming and past shifts, with hours and this year's total."""
     now = utcnow()
-    own = (
-        select(Signup)
-        .join(Shift, Shift.id == Signup.shift_id)
-        .options(
-            selectinload(Signup.shift).selectinload(Shift.circle),
-            selectinload(Signup.shift).selectinload(Shift.accommodation),
-        )
-        .where(Signup.user_id == current_user.id, Signup.status != SignupStatus.CANCELLED)
-    )
+    _activity_types()  # the cards' labels then need no query of their own
+    own = services.own_signups_query(current_user)
     upcoming = db.session.scalars(own.where(Shift.ends_at > now).order_by(Shift.starts_at)).all()
     past = db.session.scalars(own.where(Shift.ends_at <= now).order_by(Shift.starts_at.desc()).limit(50)).all()
-    ids = [s.shift_id for s in upcoming]
-    counts, positions = _counts(ids), services.waitlist_positions(ids)
+    stats = services.signup_stats(current_user, [s.shift_id for s in upcoming])
+    counts, positions = stats.counts, stats.positions
     year = local_today().year
     return render(
         "shifts/mine.html",
@@ -546,7 +550,10 @@ def feed(token: str):
     response = make_response(body)
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
     response.headers["Cache-Control"] = "private, max-age=300"
-    return response
+    # Calendar apps poll the feed; when nothing changed they get 304. DTSTAMP is the time of writing and
+    # changes every time, so it is left out of the tag.
+    response.set_etag(hashlib.sha256(DTSTAMP_LINE.sub(b"", body)).hexdigest()[:32], weak=True)
+    return response.make_conditional(request)
 
 
 # --- activity types ----------------------------------------------------------------------------------------

@@ -20,11 +20,13 @@ from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from icalendar import Calendar, Event
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import Date, Row, String, and_, cast, func, literal, null, or_, select, union_all, update
+from sqlalchemy.orm import contains_eager, joinedload, lazyload
 
 from app.auth.models import LanguageLevel, Role, RoleGrant, User, UserLanguage
-from app.database import LOCAL_TIMEZONE, utcnow
-from app.dialogs.bookings import dialog_bookings
+from app.database import LOCAL_TIMEZONE, UTCDateTime, utcnow
+from app.dialogs.bookings import dialog_bookings_query
+from app.dialogs.models import Dialog
 from app.errors import DomainError
 from app.extensions import db
 from app.i18n import language_name
@@ -408,21 +410,66 @@ def waitlist_position(signup: Signup) -> int | None:
     return ahead + 1
 
 
-def waitlist_positions(shift_ids: list[int]) -> dict[int, int]:
-    """Waitlist place of every waiting sign-up of these shifts, by sign-up id, in one query."""
+@dataclass
+class SignupStats:
+    """For a list of shifts: confirmed counts, one person's own sign-ups and their waitlist places."""
+
+    counts: dict[int, int]
+    own: dict[int, Row]
+    positions: dict[int, int]
+
+
+def signup_stats(user: User, shift_ids: list[int]) -> SignupStats:
+    """Read the active sign-ups of the shifts once (a few columns each) and count them here."""
+    stats = SignupStats({}, {}, {})
     if not shift_ids:
-        return {}
+        return stats
     rows = db.session.execute(
-        select(Signup.id, Signup.shift_id)
-        .where(Signup.shift_id.in_(shift_ids), Signup.status == SignupStatus.WAITLISTED)
+        select(Signup.id, Signup.shift_id, Signup.user_id, Signup.status)
+        .where(Signup.shift_id.in_(shift_ids), Signup.status != SignupStatus.CANCELLED)
         .order_by(Signup.shift_id, Signup.requested_at, Signup.id)
     ).all()
-    positions: dict[int, int] = {}
-    counters: dict[int, int] = {}
-    for signup_id, shift_id in rows:
-        counters[shift_id] = counters.get(shift_id, 0) + 1
-        positions[signup_id] = counters[shift_id]
-    return positions
+    waiting: dict[int, int] = {}
+    for row in rows:
+        if row.status is SignupStatus.CONFIRMED:
+            stats.counts[row.shift_id] = stats.counts.get(row.shift_id, 0) + 1
+        else:
+            waiting[row.shift_id] = waiting.get(row.shift_id, 0) + 1
+            stats.positions[row.id] = waiting[row.shift_id]
+        if row.user_id == user.id:
+            stats.own[row.shift_id] = row
+    return stats
+
+
+def open_shifts_query(circle_ids: Iterable[int], now: datetime):
+    """Scheduled shifts to come that are open to all or belong to one of the circles, with what a card shows.
+
+    The activity type is taken from the session: callers load every activity type first (there are few).
+    """
+    return (
+        select(Shift)
+        .options(
+            joinedload(Shift.circle).joinedload(Circle.district),
+            joinedload(Shift.accommodation),
+            lazyload(Shift.activity_type),
+        )
+        .where(Shift.status == ShiftStatus.SCHEDULED, Shift.starts_at > now)
+        .where(or_(Shift.open_to_all.is_(True), Shift.circle_id.in_(set(circle_ids))))
+    )
+
+
+def own_signups_query(user: User):
+    """The person's sign-ups that are not cancelled, with their shifts (join Shift to filter and order)."""
+    return (
+        select(Signup)
+        .join(Shift, Shift.id == Signup.shift_id)
+        .options(
+            contains_eager(Signup.shift).joinedload(Shift.circle),
+            contains_eager(Signup.shift).joinedload(Shift.accommodation),
+            contains_eager(Signup.shift).lazyload(Shift.activity_type),
+        )
+        .where(Signup.user_id == user.id, Signup.status != SignupStatus.CANCELLED)
+    )
 
 
 @dataclass
@@ -437,24 +484,23 @@ class Eligibility:
 
     @classmethod
     def of(cls, user: User) -> Eligibility:
-        circle_ids = set(
-            db.session.scalars(
-                select(CircleMembership.circle_id).where(
-                    CircleMembership.user_id == user.id, CircleMembership.status == MembershipStatus.ACTIVE
-                )
-            )
-        )
-        vetted = list(
-            db.session.execute(
-                select(VettingRecord.seen_on, VettingRecord.valid_until).where(VettingRecord.user_id == user.id)
-            ).all()
-        )
-        languages = set(
-            db.session.scalars(
-                select(UserLanguage.code).where(UserLanguage.user_id == user.id, UserLanguage.level.in_(WORKING_LEVELS))
-            )
-        )
-        return cls(circle_ids, vetted, languages, bookings_of(user))
+        """Memberships, vetting, languages and bookings of the person, in one query (every shift list reads them)."""
+        rows = db.session.execute(_eligibility_query(user.id, utcnow())).all()
+        circle_ids: set[int] = set()
+        vetted: list[tuple[date, date]] = []
+        languages: set[str] = set()
+        bookings: list[tuple[str, int, datetime, datetime, str]] = []
+        for kind, ref, text, first_day, last_day, starts, ends in rows:
+            if kind == "circle":
+                circle_ids.add(ref)
+            elif kind == "vetting":
+                vetted.append((first_day, last_day))
+            elif kind == "language":
+                languages.add(text)
+            else:
+                bookings.append((kind, ref, starts, ends, text))
+        bookings.sort(key=lambda booking: (booking[0] != "shift", booking[2]))
+        return cls(circle_ids, vetted, languages, bookings)
 
     def is_vetted_on(self, day: date) -> bool:
         return any(seen <= day <= until for seen, until in self.vetted)
@@ -470,18 +516,43 @@ class Eligibility:
         return None
 
 
-def bookings_of(user: User) -> list[tuple[str, int, datetime, datetime, str]]:
-    """Everything the person is booked for that is not over: shifts (also waitlisted) and dialogs."""
-    now = utcnow()
-    shifts = db.session.execute(
-        select(Shift.id, Shift.starts_at, Shift.ends_at, Shift.title)
+def _eligibility_query(user_id: int, now: datetime):
+    """One UNION ALL of (kind, id, text, first day, last day, start, end) rows for Eligibility.of.
+
+    The first part types the columns for all of them (dates and UTC times come back as such on every backend).
+    """
+    no_text, no_day, no_time = cast(null(), String), cast(null(), Date), cast(null(), UTCDateTime())
+    memberships = select(
+        literal("circle", String).label("kind"),
+        CircleMembership.circle_id.label("ref"),
+        no_text.label("text"),
+        no_day.label("first_day"),
+        no_day.label("last_day"),
+        no_time.label("starts"),
+        no_time.label("ends"),
+    ).where(CircleMembership.user_id == user_id, CircleMembership.status == MembershipStatus.ACTIVE)
+    vetting = select(
+        literal("vetting", String),
+        VettingRecord.id,
+        no_text,
+        VettingRecord.seen_on,
+        VettingRecord.valid_until,
+        no_time,
+        no_time,
+    ).where(VettingRecord.user_id == user_id)
+    languages = select(
+        literal("language", String), UserLanguage.id, UserLanguage.code, no_day, no_day, no_time, no_time
+    ).where(UserLanguage.user_id == user_id, UserLanguage.level.in_(WORKING_LEVELS))
+    shifts = (
+        select(literal("shift", String), Shift.id, Shift.title, no_day, no_day, Shift.starts_at, Shift.ends_at)
         .join(Signup, Signup.shift_id == Shift.id)
-        .where(Signup.user_id == user.id, Signup.status != SignupStatus.CANCELLED)
+        .where(Signup.user_id == user_id, Signup.status != SignupStatus.CANCELLED)
         .where(Shift.status == ShiftStatus.SCHEDULED, Shift.ends_at > now)
-    ).all()
-    bookings = [("shift", *row) for row in shifts]
-    bookings += [("dialog", *row) for row in dialog_bookings(user.id, now)]
-    return bookings
+    )
+    dialogs = dialog_bookings_query(user_id, now).with_only_columns(
+        literal("dialog", String), Dialog.id, Dialog.topic, no_day, no_day, Dialog.starts_at, Dialog.ends_at
+    )
+    return union_all(memberships, vetting, languages, shifts, dialogs.order_by(None))
 
 
 def signup_obstacle(

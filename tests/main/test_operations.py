@@ -83,6 +83,12 @@ def test_the_deployed_start_command_serves_the_app(database_url):
         "DATABASE_URL": database_url,
         "LOG_FORMAT": "json",
     }
+    output = _serve_and_check_health(command, env, port)
+    assert "Booting worker" in output
+    assert '"path": "/healthz"' in output  # JSON request log lines in production
+
+
+def _serve_and_check_health(command: list[str], env: dict, port: int) -> str:
     server = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         body = None
@@ -97,5 +103,85 @@ def test_the_deployed_start_command_serves_the_app(database_url):
     finally:
         server.terminate()
         output = server.communicate(timeout=20)[0].decode()
+    return output
+
+
+def test_the_image_start_command_serves_the_app(database_url, tmp_path):
+    """The Dockerfile's CMD, run as the image runs it (sh -c with $PORT), on loopback instead of 0.0.0.0."""
+    cmd_line = next(line for line in (BASE_DIR / "Dockerfile").read_text().splitlines() if line.startswith("CMD "))
+    command = json.loads(cmd_line.removeprefix("CMD "))
+    assert command[:2] == ["sh", "-c"]
+    assert "gunicorn" in command[2]
+    assert "--workers 2" in command[2]
+    port = _free_port()
+    command[2] = command[2].replace("0.0.0.0:", "127.0.0.1:")
+    env = {
+        **os.environ,
+        "PATH": f"{os.path.dirname(sys.executable)}:{os.environ.get('PATH', '')}",
+        "PORT": str(port),
+        "LOTSE_ENV": "production",
+        "SECRET_KEY": "x" * 40,
+        "DATABASE_URL": database_url,
+        "LOTSE_UPLOAD_DIR": str(tmp_path / "uploads"),
+        "FLASK_APP": "wsgi.py",
+    }
+    output = _serve_and_check_health(command, env, port)
     assert "Booting worker" in output
-    assert '"path": "/healthz"' in output  # JSON request log lines in production
+
+
+def test_fly_mounts_the_upload_directory_the_app_is_configured_with(monkeypatch, tmp_path):
+    fly = tomllib.loads((BASE_DIR / "fly.toml").read_text())
+    assert fly["mounts"]["destination"] == fly["env"]["LOTSE_UPLOAD_DIR"]
+    assert fly["deploy"]["release_command"].count("flask db upgrade") == 1
+    assert "send-reminders" in fly["processes"]["scheduler"]
+    assert "flask purge" in fly["processes"]["scheduler"]
+    from app.config import load_config
+
+    monkeypatch.setenv("LOTSE_UPLOAD_DIR", str(tmp_path))
+    assert load_config()["UPLOAD_DIR"] == str(tmp_path)
+    monkeypatch.delenv("LOTSE_UPLOAD_DIR")
+    assert load_config()["UPLOAD_DIR"] == str(BASE_DIR / "instance" / "uploads")
+
+
+def test_rate_limits_are_shared_through_redis(database_url, monkeypatch):
+    """With REDIS_URL, two instances count one client's logins together (the real Redis on 127.0.0.1:6379)."""
+    import uuid
+
+    import pytest
+    import redis
+
+    url = "redis://127.0.0.1:6379/15"
+    client = redis.Redis.from_url(url)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        pytest.skip("Redis is not running on 127.0.0.1:6379 (apt-get install -y redis-server)")
+    monkeypatch.setenv("REDIS_URL", url)
+    from app.config import load_config
+
+    assert load_config()["RATELIMIT_STORAGE_URI"] == url
+    prefix = f"lotse-test-{uuid.uuid4().hex}"
+    settings = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": url,
+        "RATELIMIT_KEY_PREFIX": prefix,
+        "RATELIMIT_LOGIN_IP": "2 per minute",
+        "FORCE_HTTPS": False,
+    }
+    first, second = create_app(settings), create_app(settings)
+    attempt = {"email": "nobody@example.org", "password": "wrong password"}
+    try:
+        assert first.test_client().post("/login", data=attempt).status_code == 422
+        assert first.test_client().post("/login", data=attempt).status_code == 422
+        assert second.test_client().post("/login", data=attempt).status_code == 429
+        assert list(client.scan_iter(f"*{prefix}*"))
+    finally:
+        for key in client.scan_iter(f"*{prefix}*"):
+            client.delete(key)
+        for app in (first, second):
+            with app.app_context():
+                from app.extensions import db
+
+                db.engine.dispose()

@@ -74,3 +74,16 @@ def test_versioned_static_files_are_cached_long(client):
     response = client.get(css)
     response.close()
     assert "max-age=31536000" in response.headers["Cache-Control"]
+
+
+def test_static_files_answer_304_when_unchanged(client):
+    _, body = _fetch(client, "/")
+    css = re.search(r'href="(/static/css/app\.css\?v=\w+)"', body.decode()).group(1)
+    first = client.get(css, headers=HEADERS)
+    first.close()
+    assert first.headers["ETag"] and first.headers["Last-Modified"]
+    by_tag = client.get(css, headers={**HEADERS, "If-None-Match": first.headers["ETag"]})
+    by_date = client.get(css, headers={**HEADERS, "If-Modified-Since": first.headers["Last-Modified"]})
+    for response in (by_tag, by_date):
+        response.close()
+        assert response.status_code == 304

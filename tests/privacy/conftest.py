@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from app.api.models import AccessToken
 from app.auth.models import LanguageLevel, Role, UserLanguage
 from app.database import utcnow
 from app.dialogs.models import Dialog, DialogLanguage, DialogModerator, ModeratorRole, SessionLog
@@ -36,6 +37,7 @@ def person(db, make_user, make_circle, make_shift, district):
                 recorded_by_id=coordinator.id,
             ),
             CalendarFeed(user_id=user.id),
+            AccessToken.issue(user, "Mein Kalender")[0],
         ]
     )
     past = make_shift(circle, starts_in=timedelta(days=-7), hours=2, title="Sprachcafé")

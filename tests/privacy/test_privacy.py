@@ -23,6 +23,7 @@ KINDS = (
     "dialog_moderations",
     "session_logs_written",
     "proposals",
+    "access_tokens",
 )
 
 

@@ -45,6 +45,26 @@ def test_feed_lists_own_shifts_in_utc_with_stable_uids(client, login, make_circl
     assert str(events["Meins"]["STATUS"]) == "CONFIRMED"
 
 
+def test_an_unchanged_feed_answers_304(client, login, make_circle, make_member, make_shift, db):
+    circle = make_circle()
+    person = make_member(circle)
+    shift = make_shift(circle, title="Meins")
+    db.session.add(Signup(shift=shift, user=person, status=SignupStatus.CONFIRMED))
+    db.session.commit()
+    login(person)
+    path = _feed_path(client, db, person)
+    first = client.get(path)
+    etag = first.headers["ETag"]
+    again = client.get(path, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.data == b""
+    shift.title = "Umbenannt"
+    db.session.commit()
+    changed = client.get(path, headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert b"Umbenannt" in changed.data
+
+
 def test_new_address_revokes_the_old_and_switching_off_ends_it(client, login, make_member, make_circle, db):
     person = make_member(make_circle())
     login(person)

@@ -1,0 +1,233 @@
+"""The read API: my shifts, open shifts, my interpreter assignments (JSON, personal access tokens), and the
+page under the account menu where people create and revoke their tokens."""
+
+from __future__ import annotations
+
+import json
+from functools import wraps
+from pathlib import Path
+
+from flask import current_app, flash, g, jsonify, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from app.api import bp, services
+from app.api.forms import TokenForm
+from app.api.models import AccessToken, token_digest
+from app.api.policies import can_manage_tokens, can_read_assignments, can_revoke_token
+from app.database import utcnow
+from app.dialogs.services import assignments_of
+from app.errors import DomainError
+from app.extensions import db, limiter
+from app.i18n import language_name
+from app.shifts import services as shift_services
+from app.shifts.models import ActivityType, Shift
+from app.views import form_status, int_arg, json_error, public_url, render, require
+
+OPENAPI_FILE = Path(__file__).with_name("openapi.json")
+OPEN_SHIFTS_DEFAULT, OPEN_SHIFTS_MAX = 50, 100
+
+
+def _bearer_token() -> str | None:
+    scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def _rate_key() -> str:
+    """Each token has its own budget (keyed by part of its hash); requests without one share their address's."""
+    token = _bearer_token()
+    return f"token:{token_digest(token)[:24]}" if token else f"ip:{request.remote_addr}"
+
+
+def _rate_limit() -> str:
+    return current_app.config["RATELIMIT_API"]
+
+
+def token_required(view):
+    """Authenticate by personal access token (never by the session cookie), as g.api_user."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        token = _bearer_token()
+        user = services.user_for_token(token) if token else None
+        if user is None:
+            return json_error(401, _("A valid access token is needed (Authorization: Bearer <token>)."))
+        db.session.commit()  # when the token was last used
+        g.api_user = user
+        return view(*args, **kwargs)
+
+    return limiter.limit(_rate_limit, key_func=_rate_key)(wrapper)
+
+
+def _iso(value) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def _shift_fields(shift) -> dict:
+    return {
+        "id": shift.id,
+        "title": shift.title,
+        "activity": shift.activity_type.label(),
+        "starts_at": _iso(shift.starts_at),
+        "ends_at": _iso(shift.ends_at),
+        "place": shift.place,
+        "circle": shift.circle.name,
+        "url": public_url("shifts.detail", shift_id=shift.id),
+    }
+
+
+def _load_activity_types() -> list[ActivityType]:
+    """Every activity type with its names into the session, so shifts take theirs from there."""
+    return db.session.scalars(select(ActivityType).options(joinedload(ActivityType.names))).unique().all()
+
+
+@bp.get("/api/v1/shifts/mine")
+@token_required
+def my_shifts():
+    """The user's shifts to come: confirmed or on the waitlist, soonest first."""
+    user = g.api_user
+    g.activity_types = _load_activity_types()  # held for the request: the session keeps them only while referenced
+    signups = db.session.scalars(
+        shift_services.own_signups_query(user).where(Shift.ends_at > utcnow()).order_by(Shift.starts_at)
+    ).all()
+    stats = shift_services.signup_stats(user, [s.shift_id for s in signups])
+    return jsonify(
+        {
+            "shifts": [
+                {
+                    **_shift_fields(signup.shift),
+                    "status": signup.status.value,
+                    "waitlist_position": stats.positions.get(signup.id),
+                }
+                for signup in signups
+            ]
+        }
+    )
+
+
+@bp.get("/api/v1/shifts/open")
+@token_required
+def open_shifts():
+    """Shifts to come of the user's circles and those open to all, soonest first, with free places and whether
+    the user could sign up (`obstacle` says why not)."""
+    user = g.api_user
+    limit = min(int_arg("limit", OPEN_SHIFTS_DEFAULT), OPEN_SHIFTS_MAX)
+    eligibility = shift_services.Eligibility.of(user)
+    g.activity_types = _load_activity_types()
+    shifts = db.session.scalars(
+        shift_services.open_shifts_query(eligibility.circle_ids, utcnow())
+        .order_by(Shift.starts_at, Shift.id)
+        .limit(limit)
+    ).all()
+    stats = shift_services.signup_stats(user, [s.id for s in shifts])
+    items = []
+    for shift in shifts:
+        own = stats.own.get(shift.id)
+        free = max(shift.capacity - stats.counts.get(shift.id, 0), 0)
+        items.append(
+            {
+                **_shift_fields(shift),
+                "district": shift.circle.district.name,
+                "capacity": shift.capacity,
+                "free_places": free,
+                "required_language": shift.required_language,
+                "requires_vetting": shift.requires_vetting,
+                "open_to_all": shift.open_to_all,
+                "my_status": own.status.value if own else None,
+                "obstacle": None if own else shift_services.signup_obstacle(user, shift, eligibility=eligibility),
+            }
+        )
+    return jsonify({"shifts": items})
+
+
+@bp.get("/api/v1/assignments")
+@token_required
+def assignments():
+    """The interpreter's dialogs to come: which language, interpreting or shadowing."""
+    user = g.api_user
+    if not can_read_assignments(user):
+        return json_error(403, _("Only interpreters have assignments."))
+    items = []
+    for language in assignments_of(user):
+        dialog = language.dialog
+        items.append(
+            {
+                "dialog_id": dialog.id,
+                "topic": dialog.topic,
+                "starts_at": _iso(dialog.starts_at),
+                "ends_at": _iso(dialog.ends_at),
+                "place": dialog.place,
+                "language": language.code,
+                "language_name": language_name(language.code),
+                "role": "interpreter" if language.interpreter_id == user.id else "shadow",
+                "url": public_url("dialogs.detail", dialog_id=dialog.id),
+            }
+        )
+    return jsonify({"assignments": items})
+
+
+@bp.get("/api/v1/openapi.json")
+@limiter.limit(_rate_limit, key_func=_rate_key)
+def openapi():
+    """The API's description (OpenAPI 3)."""
+    response = jsonify(json.loads(OPENAPI_FILE.read_text()))
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+# --- the token page ----------------------------------------------------------------------------------------
+
+
+def _tokens_page(form: TokenForm, new_token: str | None = None, status: int = 200):
+    return render(
+        "api/tokens.html",
+        status=status,
+        form=form,
+        tokens=services.tokens_of(current_user),
+        new_token=new_token,
+        openapi_url=url_for("api.openapi"),
+    )
+
+
+@bp.get("/account/tokens")
+@login_required
+def tokens():
+    """The user's access tokens for the API: create, see when each was used, revoke."""
+    require(can_manage_tokens(current_user))
+    return _tokens_page(TokenForm(formdata=None))
+
+
+@bp.post("/account/tokens")
+@login_required
+def token_create():
+    """Create a token and show it this once; only its hash is stored."""
+    require(can_manage_tokens(current_user))
+    form = TokenForm()
+    if form.validate_on_submit():
+        try:
+            _row, token = services.create_token(current_user, form.name.data)
+        except DomainError as error:
+            db.session.rollback()
+            form.name.errors.append(error.message)
+        else:
+            db.session.commit()
+            response = _tokens_page(TokenForm(formdata=None), new_token=token)
+            # The page holds a secret: no cache may keep it.
+            response.headers["Cache-Control"] = "no-store"
+            return response
+    return _tokens_page(form, status=form_status(form))
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def token_revoke(token_id: int):
+    """Revoke one of one's tokens."""
+    token = db.get_or_404(AccessToken, token_id)
+    require(can_revoke_token(current_user, token))
+    services.revoke_token(current_user, token)
+    db.session.commit()
+    flash(_("The token %(name)s no longer works.", name=token.name), "info")
+    return redirect(url_for("api.tokens"), 303)

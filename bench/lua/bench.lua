@@ -1,0 +1,91 @@
+-- wrk script for bench/run: optional per-request cookies and CSRF POSTs, and a JSON summary with p95.
+--
+-- Environment (read by wrk's LuaJIT through os.getenv):
+--   BENCH_COOKIES   cookie headers separated by "|" (one per logged-in user); requests take them in turn
+--   BENCH_TOKENS    CSRF tokens in the same order
+--   BENCH_PAIR      "signup,withdraw" paths: every user alternates the two POSTs (sign up, then cancel)
+--   BENCH_AUTH      an Authorization header value (API)
+
+local function split(value)
+  local items = {}
+  if value == nil or value == "" then return items end
+  for item in string.gmatch(value, "([^|]+)") do table.insert(items, item) end
+  return items
+end
+
+local cookies = split(os.getenv("BENCH_COOKIES"))
+local tokens = split(os.getenv("BENCH_TOKENS"))
+local pair = os.getenv("BENCH_PAIR")
+local auth = os.getenv("BENCH_AUTH")
+local threads = {}
+local thread_index = 0
+
+function setup(thread)
+  thread:set("index", thread_index)
+  thread_index = thread_index + 1
+  table.insert(threads, thread)
+end
+
+local counter = 0
+local users_per_thread = 1
+local first_user = 1
+local signup_path, withdraw_path
+
+function init(args)
+  -- Threads use disjoint halves of the users: one user's requests never overlap.
+  local count = #cookies
+  if count > 0 then
+    local share = math.floor(count / 2)
+    if share < 1 then share = count end
+    users_per_thread = share
+    first_user = (index % 2) * share + 1
+    if first_user > count then first_user = 1 end
+  end
+  if pair ~= nil and pair ~= "" then
+    signup_path, withdraw_path = string.match(pair, "([^,]+),([^,]+)")
+  end
+end
+
+function request()
+  local headers = {}
+  if auth ~= nil and auth ~= "" then headers["Authorization"] = auth end
+  if #cookies == 0 then
+    return wrk.format("GET", wrk.path, headers)
+  end
+  local slot = counter % users_per_thread
+  local user = first_user + slot
+  headers["Cookie"] = cookies[user]
+  if signup_path == nil then
+    counter = counter + 1
+    return wrk.format("GET", wrk.path, headers)
+  end
+  -- Round after round over this thread's users: sign up in even rounds, cancel in odd ones.
+  local round = math.floor(counter / users_per_thread)
+  counter = counter + 1
+  headers["Content-Type"] = "application/x-www-form-urlencoded"
+  local path = (round % 2 == 0) and signup_path or withdraw_path
+  return wrk.format("POST", path, headers, "csrf_token=" .. tokens[user])
+end
+
+bad = 0  -- a global, so done() can read it from every thread
+function response(status, headers, body)
+  if status >= 400 then
+    bad = bad + 1
+    -- The first failures of each thread, so that bench/run can say what they were.
+    if bad <= 3 then
+      local message = string.match(body or "", '<h1[^>]*>.-</h1>%s*<p>(.-)</p>') or string.sub(body or "", 1, 160)
+      io.write(string.format("BENCH_ERROR %d %s\n", status, message))
+    end
+  end
+end
+
+function done(summary, latency, requests)
+  local failed = 0
+  for _, thread in ipairs(threads) do failed = failed + (thread:get("bad") or 0) end
+  local errors = summary.errors
+  io.write(string.format(
+    'BENCH_JSON {"requests": %d, "duration_us": %d, "p50_us": %d, "p95_us": %d, "p99_us": %d, ' ..
+    '"max_us": %d, "http_errors": %d, "socket_errors": %d}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(95), latency:percentile(99),
+    latency.max, failed, errors.connect + errors.read + errors.write + errors.timeout))
+end

@@ -1,0 +1,36 @@
+"""The app as bench/run serves it: the real app plus what only a benchmark needs, never used in production.
+
+- `/bench/hello`: a bare Flask route on the same server, with the same extensions and hooks, as the yardstick;
+- `X-Query-Count`: how many SQL statements the request ran.
+"""
+
+from __future__ import annotations
+
+from flask import g, has_request_context
+from sqlalchemy import event
+
+from app import create_app
+from app.extensions import db
+
+app = create_app()
+
+
+@app.get("/bench/hello")
+def hello():
+    """The yardstick: what a request costs before Lotse does anything."""
+    return "hello"
+
+
+def _count_statement(*_args, **_kwargs) -> None:
+    if has_request_context():
+        g.bench_queries = g.get("bench_queries", 0) + 1
+
+
+with app.app_context():
+    event.listen(db.engine, "before_cursor_execute", _count_statement)
+
+
+@app.after_request
+def _report_query_count(response):
+    response.headers["X-Query-Count"] = str(g.get("bench_queries", 0))
+    return response
