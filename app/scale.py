@@ -105,6 +105,7 @@ def seed_scale(factor: float = 1.0, seed: int = 8, today: date | None = None) ->
     seed_people(world)
     seed_shifts(world)
     seed_dialogs(world)
+    seed_proposals(world)
     _after_bulk_load()
     return world.counts
 
@@ -401,6 +402,70 @@ def seed_dialogs(world: World) -> None:
     world.counts |= {"dialogs": len(dialogs), "session logs": len(logs)}
 
 
+def seed_proposals(world: World) -> None:
+    """This year's empowerment programme and ~400 proposals across the districts, in every state."""
+    from app.proposals.models import GRANTED_STATES, BudgetLine, FundingProgramme, Proposal, ProposalState
+
+    rng = world.rng
+    year = world.today.year
+    programme = FundingProgramme(
+        name=f"Empowerment {year}",
+        year=year,
+        budget_cents=100_000_000,
+        opens_on=date(year, 1, 1),
+        closes_on=date(year, 12, 31),
+    )
+    db.session.add(programme)
+    db.session.flush()
+    states = list(ProposalState)
+    now = utcnow()
+    proposals, lines = [], []
+    granted_total = 0
+    for proposal_id in range(1, world.scaled(400) + 1):
+        state = states[proposal_id * 5 % len(states)]  # every state, granted ones among the first few
+        amounts = [rng.randrange(100, 1500) * 100 for _ in range(rng.randint(1, 3))]
+        requested = sum(amounts)
+        granted = None
+        if state in GRANTED_STATES and granted_total + requested <= programme.budget_cents:
+            granted = requested - requested // 10 * rng.randint(0, 1)
+            granted_total += granted
+        elif state in GRANTED_STATES:
+            state = ProposalState.REJECTED
+        proposals.append(
+            {
+                "id": proposal_id,
+                "programme_id": programme.id,
+                "district_id": rng.choice(world.district_ids),
+                "applicant_id": rng.choice(world.volunteer_ids),
+                "state": state.value,
+                "title": f"Projekt {proposal_id}",
+                "summary": "Ein Vorhaben von Geflüchteten und Nachbarschaft.",
+                "goals": "Begegnung",
+                "target_group": "Bewohnerinnen und Bewohner",
+                "group_name": f"Initiative {proposal_id}",
+                "contact": f"initiative{proposal_id}@scale.example",
+                "requested_cents": requested,
+                "granted_cents": granted,
+                "submitted_at": None if state is ProposalState.DRAFT else now,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        for position, amount in enumerate(amounts, start=1):
+            lines.append(
+                {
+                    "id": len(lines) + 1,
+                    "proposal_id": proposal_id,
+                    "position": position,
+                    "item": "Material",
+                    "amount_cents": amount,
+                }
+            )
+    _insert(Proposal.__table__, proposals)
+    _insert(BudgetLine.__table__, lines)
+    world.counts["proposals"] = len(proposals)
+
+
 def _free(world: World, people: list[int], day: date, slot: int) -> int | None:
     """Someone of `people` not yet booked at that time (booked from now on), or None."""
     for _attempt in range(5):
@@ -423,6 +488,8 @@ def _after_bulk_load() -> None:
         _set_sequence(table.__table__.name)
     for table in (Dialog, DialogModerator, DialogLanguage, SessionLog, SessionLogLanguage, FollowUp):
         _set_sequence(table.__table__.name)
+    for name in ("proposals", "budget_lines"):
+        _set_sequence(name)
 
 
 def _set_sequence(table: str) -> None:

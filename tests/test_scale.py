@@ -53,6 +53,14 @@ def test_the_factor_scales_the_city_and_the_seed_repeats_it(app, db):
     assert counts["shifts"] == db.session.scalar(select(func.count()).select_from(Shift)) == 2 * 2 * 180
     assert counts["sign-ups"] == db.session.scalar(select(func.count()).select_from(Signup))
     assert counts["users"] == 50 + 2 + 1 + 5
+    from app.proposals.models import GRANTED_STATES, FundingProgramme, Proposal
+
+    assert counts["proposals"] == db.session.scalar(select(func.count()).select_from(Proposal)) == 4
+    programme = db.session.scalars(select(FundingProgramme)).one()
+    granted = db.session.scalar(
+        select(func.coalesce(func.sum(Proposal.granted_cents), 0)).where(Proposal.state.in_(GRANTED_STATES))
+    )
+    assert 0 < granted <= programme.budget_cents
     emails = list(db.session.scalars(select(User.email).order_by(User.id)))
     signups = db.session.execute(select(Signup.shift_id, Signup.user_id).order_by(Signup.id)).all()
     try:
