@@ -527,46 +527,52 @@ def review(proposal_id: int):
     return _back(proposal, "#review")
 
 
+def _written_action(proposal_id: int, form_class, prefix: str, act, message: str, category="success", anchor=""):
+    """A staff action that takes one text (a note, a message, a reason): refused with the form when empty."""
+    proposal = _staff_action(proposal_id)
+    form = form_class(prefix=prefix)
+    if not form.validate_on_submit():
+        return _detail_page(proposal, 422, **{f"{prefix}_form": form})
+    act(current_user, proposal, form.text.data)
+    db.session.commit()
+    flash(message, category)
+    return _back(proposal, anchor)
+
+
 @bp.post("/proposals/<int:proposal_id>/notes")
 @login_required
 def note(proposal_id: int):
     """An internal note for the staff; the applicant never sees it."""
-    proposal = _staff_action(proposal_id)
-    form = NoteForm(prefix="note")
-    if not form.validate_on_submit():
-        return _detail_page(proposal, 422, note_form=form)
-    services.add_note(current_user, proposal, form.text.data)
-    db.session.commit()
-    flash(_("Internal note saved."), "success")
-    return _back(proposal, "#timeline")
+    return _written_action(
+        proposal_id, NoteForm, "note", services.add_note, _("Internal note saved."), anchor="#timeline"
+    )
 
 
 @bp.post("/proposals/<int:proposal_id>/messages")
 @login_required
 def message(proposal_id: int):
     """Write to the applicant (shown on the timeline and mailed)."""
-    proposal = _staff_action(proposal_id)
-    form = MessageForm(prefix="message")
-    if not form.validate_on_submit():
-        return _detail_page(proposal, 422, message_form=form)
-    services.send_message(current_user, proposal, form.text.data)
-    db.session.commit()
-    flash(_("Message sent to the applicant."), "success")
-    return _back(proposal, "#timeline")
+    return _written_action(
+        proposal_id,
+        MessageForm,
+        "message",
+        services.send_message,
+        _("Message sent to the applicant."),
+        anchor="#timeline",
+    )
 
 
 @bp.post("/proposals/<int:proposal_id>/request-changes")
 @login_required
 def request_changes(proposal_id: int):
     """Send the proposal back to the applicant with what should change."""
-    proposal = _staff_action(proposal_id)
-    form = MessageForm(prefix="changes")
-    if not form.validate_on_submit():
-        return _detail_page(proposal, 422, changes_form=form)
-    services.request_changes(current_user, proposal, form.text.data)
-    db.session.commit()
-    flash(_("Changes requested; the applicant has been told."), "success")
-    return _back(proposal)
+    return _written_action(
+        proposal_id,
+        MessageForm,
+        "changes",
+        services.request_changes,
+        _("Changes requested; the applicant has been told."),
+    )
 
 
 @bp.post("/proposals/<int:proposal_id>/approve")
@@ -597,14 +603,9 @@ def approve(proposal_id: int):
 @login_required
 def reject(proposal_id: int):
     """Turn the proposal down with a reason."""
-    proposal = _staff_action(proposal_id)
-    form = ReasonForm(prefix="reject")
-    if not form.validate_on_submit():
-        return _detail_page(proposal, 422, reject_form=form)
-    services.reject(current_user, proposal, form.text.data)
-    db.session.commit()
-    flash(_("Rejected; the applicant has been told."), "info")
-    return _back(proposal)
+    return _written_action(
+        proposal_id, ReasonForm, "reject", services.reject, _("Rejected; the applicant has been told."), "info"
+    )
 
 
 @bp.post("/proposals/<int:proposal_id>/grant")
