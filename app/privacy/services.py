@@ -189,7 +189,7 @@ class DeletionResult:
 def delete_account(user: User, by: User, reason: str = "") -> DeletionResult:
     """Delete the person's account: leave what is still to come, then remove every personal detail.
 
-    The row stays as an anonymous placeholder, so hours, sign-ups and logs of the past still add up.
+    The row stays, nameless and without contact data, so hours, sign-ups and logs of the past still add up.
     """
     from app.dialogs import services as dialog_services
     from app.shifts import services as shift_services
