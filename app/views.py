@@ -92,9 +92,17 @@ def saved(message: str, location: str, created: bool = True):
 
 
 def first_error(errors) -> str:
-    """The first message in a form's errors, which nest for lists of subforms."""
-    for value in errors.values() if isinstance(errors, dict) else errors:
-        found = value if isinstance(value, str) else first_error(value)
+    """The first message in a form's errors, which nest for lists of subforms.
+
+    A message may be a lazily translated string, which is iterable like text but is one message."""
+    if isinstance(errors, dict):
+        values = errors.values()
+    elif isinstance(errors, list | tuple):
+        values = errors
+    else:
+        return str(errors)
+    for value in values:
+        found = first_error(value)
         if found:
             return found
     return ""

@@ -25,6 +25,7 @@ from app.database import utcnow
 from app.dialogs.models import Dialog, DialogLanguage, DialogModerator, DialogStatus, ModeratorRole, SessionLog
 from app.places.models import CircleMembership, MembershipStatus
 from app.shifts.models import Attendance, AttendanceSubmission, Signup, SignupStatus
+from tests.dialogs.conftest import local_at
 from tests.browser.conftest import assert_fits_viewport, axe_check, browser_login, browser_logout
 
 pytestmark = pytest.mark.browser
@@ -101,15 +102,15 @@ def helper(db, make_user, make_circle, make_shift):
     shift = make_shift(circle, starts_in=timedelta(days=2), title=SHIFT)
     db.session.add(Signup(shift=shift, user=user, status=SignupStatus.CONFIRMED))
 
-    def dialog(starts_in: timedelta) -> Dialog:
-        start = (utcnow() + starts_in).replace(second=0, microsecond=0)
+    def dialog(start) -> Dialog:
         item = Dialog(accommodation=accommodation, starts_at=start, ends_at=start + timedelta(hours=2), topic=TOPIC)
         item.moderators.append(DialogModerator(user_id=user.id, role=ModeratorRole.LEAD))
         item.languages = [DialogLanguage(code="ar")]
         db.session.add(item)
         return item
 
-    coming, held = dialog(timedelta(days=3)), dialog(timedelta(hours=-3))
+    # Fixed wall-clock times: "three hours ago" would cross local midnight late in the evening.
+    coming, held = dialog(local_at(3, 17)), dialog(local_at(-1, 17))
     db.session.commit()
     return {"user": user, "coordinator": coordinator, "shift": shift, "coming": coming, "held": held}
 

@@ -78,6 +78,14 @@ def test_invalid_content_answers_422_with_the_first_problem(client, login, held,
     assert _count(db) == 0
 
 
+def test_a_problem_found_by_the_service_answers_with_its_whole_message(client, login, held, db):
+    login(held.moderators[0].user)
+    response = client.post_form(f"/dialogs/{held.id}/log", _form(start="18:00", end="17:00"), headers=JSON)
+    assert response.status_code == 422
+    assert response.json["message"] == "Das Ende muss nach dem Beginn liegen."
+    assert _count(db) == 0
+
+
 def test_an_expired_session_is_sent_to_the_login_not_stored(client, held, db):
     response = client.post_form(f"/dialogs/{held.id}/log", _form(), headers=JSON)
     assert response.status_code == 302 and "/login" in response.headers["Location"]
