@@ -21,12 +21,11 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
 from app.auth.models import Role
-from app.database import utcnow
 from app.dialogs.models import Dialog, DialogLanguage, DialogModerator, DialogStatus, ModeratorRole, SessionLog
 from app.places.models import CircleMembership, MembershipStatus
 from app.shifts.models import Attendance, AttendanceSubmission, Signup, SignupStatus
-from tests.dialogs.conftest import local_at
 from tests.browser.conftest import assert_fits_viewport, axe_check, browser_login, browser_logout
+from tests.dialogs.conftest import local_at
 
 pytestmark = pytest.mark.browser
 

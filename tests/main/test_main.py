@@ -77,14 +77,15 @@ def test_error_page_is_translated(client):
     assert '<html lang="tr"' in response.get_data(as_text=True)
 
 
-def test_unexpected_error_gives_a_500_page_in_the_users_language(app, client):
+def test_unexpected_error_gives_a_500_page_in_the_users_language(make_app):
+    app = make_app()
     app.config["PROPAGATE_TEST_ERRORS"] = False
 
     def broken():
         raise RuntimeError("a bug")
 
     app.add_url_rule("/broken-for-test", "broken_for_test", broken)
-    response = client.get("/broken-for-test", headers={"Accept-Language": "uk"})
+    response = app.test_client().get("/broken-for-test", headers={"Accept-Language": "uk"})
     page = response.get_data(as_text=True)
     assert response.status_code == 500
     assert '<html lang="uk"' in page

@@ -54,7 +54,7 @@ def test_the_worker_gets_its_urls_and_a_version_from_the_server(client, app):
     assert re.fullmatch(r"[0-9a-f]{16}", settings["version"])
 
 
-def test_a_changed_asset_changes_the_version(app, tmp_path):
+def test_a_changed_asset_changes_the_version(app, tmp_path, monkeypatch):
     from app.pwa import services
 
     static = tmp_path / "static"
@@ -62,7 +62,7 @@ def test_a_changed_asset_changes_the_version(app, tmp_path):
         (static / name).parent.mkdir(parents=True, exist_ok=True)
         (static / name).write_text(name)
     with app.test_request_context():
-        app.static_folder = str(static)
+        monkeypatch.setattr(app, "static_folder", str(static))
         before = services.shell_version()
         (static / "css/app.css").write_text("body { color: red }")
         services._digest.cache_clear()
