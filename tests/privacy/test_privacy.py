@@ -80,7 +80,9 @@ def _values(page: str) -> list[str]:
 
 def test_my_data_page_reads_in_german_words_and_berlin_time(client, login, person):
     login(person["user"])
-    values = _values(client.get("/account/data").get_data(as_text=True))
+    page = client.get("/account/data").get_data(as_text=True)
+    assert '<h2 id="d-calendar_feed">Kalender-Abo</h2>' in page
+    values = _values(page)
     for label in (
         "Ehrenamtliche*r",  # role volunteer
         "Dialogmoderator*in",  # role moderator
