@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time
+from datetime import datetime, time
 
 from flask import Response, flash, redirect, request, url_for
-from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
@@ -24,6 +23,7 @@ from app.privacy.audit import ACTIONS
 from app.privacy.forms import AuditFilterForm, DeleteAccountForm, DeleteOnRequestForm, FindPersonForm
 from app.privacy.models import AuditEntry
 from app.privacy.policies import can_delete_on_request, can_read_audit_log
+from app.privacy.readable import readable_data
 from app.views import form_status, int_arg, render, require
 
 AUDIT_PAGE_SIZE = 50
@@ -41,75 +41,6 @@ ACTION_LABELS = {
 }
 
 
-# The names of the fields in "my data", as the page shows them (the JSON file keeps the keys).
-DATA_LABELS = {
-    "name": _l("Name"),
-    "email": _l("E-mail address"),
-    "interface_language": _l("Interface language"),
-    "registered_at": _l("Registered"),
-    "privacy_consent_at": _l("Agreed to the privacy notice"),
-    "last_login_at": _l("Last signed in"),
-    "role": _l("Role"),
-    "circle": _l("Circle"),
-    "since": _l("Since"),
-    "code": _l("Language"),
-    "level": _l("Level"),
-    "status": _l("Status"),
-    "requested_at": _l("Asked on"),
-    "decided_at": _l("Decided on"),
-    "seen_on": _l("Certificate seen on"),
-    "valid_until": _l("Valid until"),
-    "recorded_at": _l("Recorded on"),
-    "shift": _l("Shift"),
-    "starts_at": _l("Start"),
-    "ends_at": _l("End"),
-    "attendance": _l("Attendance"),
-    "hours": _l("Hours"),
-    "cancelled_at": _l("Cancelled on"),
-    "dialog": _l("Dialog"),
-    "language": _l("Language"),
-    "as": _l("As"),
-    "written_at": _l("Written on"),
-    "refugees": _l("Refugees"),
-    "volunteers": _l("Volunteers"),
-    "staff": _l("Staff"),
-    "summary": _l("Summary"),
-    "title": _l("Title"),
-    "state": _l("State"),
-    "programme": _l("Programme"),
-    "district": _l("District"),
-    "goals": _l("Goals"),
-    "target_group": _l("Target group"),
-    "group": _l("The group behind the project"),
-    "contact": _l("Contact"),
-    "requested_cents": _l("Amount requested"),
-    "granted_cents": _l("Granted"),
-    "budget_lines": _l("Budget"),
-    "attachments": _l("Attachments"),
-    "timeline": _l("Timeline"),
-    "revoked_at": _l("Revoked on"),
-}
-
-
-@bp.app_template_filter("readable")
-def readable(value) -> str:
-    """A value of the data export as a person reads it: dates in their language, lists joined."""
-    if value is None or value == "" or value == []:
-        return "–"
-    if isinstance(value, list):
-        return "; ".join(
-            readable(v) if not isinstance(v, dict) else ", ".join(readable(x) for x in v.values()) for v in value
-        )
-    if isinstance(value, str) and len(value) >= 10 and value[4] == "-" and value[7] == "-":
-        try:
-            if len(value) == 10:
-                return format_date(date.fromisoformat(value), "medium")
-            return format_datetime(datetime.fromisoformat(value), "short")
-        except ValueError:
-            return value
-    return str(value)
-
-
 @bp.get("/privacy")
 def privacy():
     """What Lotse stores, why, for how long, and the person's rights."""
@@ -120,7 +51,7 @@ def privacy():
 @login_required
 def my_data():
     """Everything Lotse holds about the signed-in person, readable."""
-    return render("privacy/my_data.html", data=services.personal_data(current_user), labels=DATA_LABELS)
+    return render("privacy/my_data.html", data=readable_data(services.personal_data(current_user)))
 
 
 @bp.get("/account/data.json")

@@ -32,6 +32,18 @@ class SignupStatus(enum.StrEnum):
     WAITLISTED = "waitlisted"
     CANCELLED = "cancelled"
 
+    @property
+    def label(self) -> str:
+        return str(SIGNUP_STATUS_LABELS[self])
+
+
+# The words the shift pages already use for these states.
+SIGNUP_STATUS_LABELS = {
+    SignupStatus.CONFIRMED: _l("Signed up"),
+    SignupStatus.WAITLISTED: _l("Waitlist"),
+    SignupStatus.CANCELLED: _l("Cancelled"),
+}
+
 
 class Attendance(enum.StrEnum):
     ATTENDED = "attended"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,11 +12,13 @@ from app.auth.models import LanguageLevel, Role, UserLanguage
 from app.database import utcnow
 from app.dialogs.models import Dialog, DialogLanguage, DialogModerator, ModeratorRole, SessionLog
 from app.places.models import CircleMembership, MembershipStatus, VettingRecord
-from app.proposals.models import BudgetLine, FundingProgramme, Proposal, ProposalState
+from app.proposals.models import BudgetLine, EventKind, FundingProgramme, Proposal, ProposalEvent, ProposalState
 from app.shifts.models import Attendance, CalendarFeed, Signup, SignupStatus
 
 NAME = "Yasmin Quellenberg"
 EMAIL = "yasmin.quellenberg@example.org"
+# A summer moment (Berlin is UTC+2 then): the readable page shows it as 12:30.
+CONSENT_AT = datetime(2026, 7, 1, 10, 30, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -24,10 +26,13 @@ def person(db, make_user, make_circle, make_shift, district):
     """Yasmin: volunteer, interpreter and moderator, with hours, bookings, a log, proposals and a feed."""
     circle = make_circle()
     coordinator = make_user(name="Cora Coordinator", email="cora@example.org", roles=[(Role.COORDINATOR, circle)])
-    user = make_user(name=NAME, email=EMAIL, roles=[Role.VOLUNTEER, Role.INTERPRETER, Role.MODERATOR])
+    user = make_user(
+        name=NAME, email=EMAIL, roles=[Role.VOLUNTEER, Role.INTERPRETER, Role.MODERATOR], consent_at=CONSENT_AT
+    )
     db.session.add_all(
         [
             UserLanguage(user_id=user.id, code="ar", level=LanguageLevel.NATIVE),
+            UserLanguage(user_id=user.id, code="fa", level=LanguageLevel.WORKING),
             CircleMembership(circle_id=circle.id, user_id=user.id, status=MembershipStatus.ACTIVE),
             VettingRecord(
                 user_id=user.id,
@@ -110,6 +115,7 @@ def person(db, make_user, make_circle, make_shift, district):
                 requested_cents=10_000,
                 granted_cents=10_000 if state is ProposalState.APPROVED else None,
                 lines=[BudgetLine(position=1, item="Material", amount_cents=10_000)],
+                events=_timeline(state, coordinator),
             )
         )
     db.session.commit()
@@ -122,3 +128,21 @@ def person(db, make_user, make_circle, make_shift, district):
         "other_moderator": other_moderator,
         "circle": circle,
     }
+
+
+def _timeline(state: ProposalState, staff) -> list[ProposalEvent]:
+    """A sent proposal's way so far: handed in, a message to the applicant, a note the applicant never sees."""
+    if state is ProposalState.DRAFT:
+        return []
+
+    def moved(before: ProposalState, after: ProposalState) -> ProposalEvent:
+        return ProposalEvent(kind=EventKind.TRANSITION, actor_id=staff.id, from_state=before, to_state=after, note="")
+
+    events = [
+        moved(ProposalState.DRAFT, ProposalState.SUBMITTED),
+        ProposalEvent(kind=EventKind.MESSAGE, actor_id=staff.id, note="Bitte die Belege nachreichen."),
+        ProposalEvent(kind=EventKind.NOTE, actor_id=staff.id, note="Nur für das Amt."),
+    ]
+    if state is not ProposalState.SUBMITTED:
+        events.append(moved(ProposalState.SUBMITTED, state))
+    return events

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import html
 import json
-from datetime import timedelta
+import re
+from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import func, inspect, select, text
 
-from app.auth.models import Invitation, Role, User
+from app.auth.models import Invitation, LanguageLevel, Role, User
+from app.config import LANGUAGES
 from app.database import utcnow
+from app.dialogs.models import ModeratorRole
+from app.places.models import MembershipStatus
 from app.privacy.models import AppendOnly, AuditEntry
-from app.shifts.models import Signup, SignupStatus
+from app.proposals.models import EventKind, ProposalState
+from app.shifts.models import Attendance, Signup, SignupStatus
 from tests.privacy.conftest import EMAIL, NAME
 
 KINDS = (
@@ -45,11 +52,78 @@ def test_the_export_holds_every_kind_of_record(client, login, db, person):
     assert data["session_logs_written"][0]["refugees"] == 12
     assert data["calendar_feed"] is not None
     assert len(data["proposals"]) == 3
+    # The file keeps the codes and ISO times, for a machine to read.
+    assert [r["role"] for r in data["roles"]] == ["volunteer", "interpreter", "moderator"]
+    assert data["languages"][0] == {"code": "ar", "level": "native"}
+    assert data["profile"]["privacy_consent_at"] == "2026-07-01T10:30:00+00:00"
     entries = _audit(db, "data.export")
     assert len(entries) == 1 and entries[0].actor_id == person["user"].id
     # The readable page shows the same.
     page = client.get("/account/data").get_data(as_text=True)
     assert NAME in page and "Sprachcafé" in page and "Projekt submitted" in page
+
+
+# What the page must not show as a value: a code of the models, a language code, a seat, an ISO date or cents.
+ENUMS = (Role, LanguageLevel, MembershipStatus, SignupStatus, Attendance, ModeratorRole, ProposalState, EventKind)
+CODES = {code.value for codes in ENUMS for code in codes} | {*LANGUAGES, "ar", "fa", "interpreter", "shadow", "10000"}
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _values(page: str) -> list[str]:
+    """The text of every value on the "My data" page; a list value (budget, timeline) gives one per line."""
+    values = []
+    for cell in re.findall(r"<dd[^>]*>(.*?)</dd>", page, re.S):
+        lines = re.findall(r"<li[^>]*>(.*?)</li>", cell, re.S) or [cell]
+        values += [html.unescape(re.sub(r"<[^>]+>", "", line)).strip() for line in lines]
+    return values
+
+
+def test_my_data_page_reads_in_german_words_and_berlin_time(client, login, person):
+    login(person["user"])
+    page = client.get("/account/data").get_data(as_text=True)
+    assert '<h2 id="d-calendar_feed">Kalender-Abo</h2>' in page
+    values = _values(page)
+    for label in (
+        "Ehrenamtliche*r",  # role volunteer
+        "Dialogmoderator*in",  # role moderator
+        "Dolmetscher*in",  # role interpreter, and interpreting as one
+        "Deutsch",  # interface language
+        "Arabisch",
+        "Persisch",
+        "Muttersprache",  # level native
+        "Mitglied",  # circle membership active
+        "Eingetragen",  # sign-up confirmed
+        "War da",  # attended
+        "Moderator*in",  # leading a dialog
+        "Eingereicht",  # proposal submitted
+        "Bewilligt",  # proposal approved
+        "100,00\xa0€",  # amounts in euros, not cents
+        "2",  # hours
+        "01.07.26, 12:30",  # consent, in Berlin summer time
+        (date.today() - timedelta(days=10)).strftime("%d.%m.%Y"),  # certificate seen on
+    ):
+        assert label in values, f"{label!r} is not a value on the page"
+    assert "2.00" not in values, "hours are a number in German, not the file's decimal"
+    assert "Material · 100,00\xa0€" in values
+    timeline = [value for value in values if "·" in value and "Material" not in value]
+    assert any(line.endswith("· Entwurf → Eingereicht") for line in timeline), timeline
+    message = "· Nachricht an den*die Antragsteller*in · Bitte die Belege nachreichen."
+    assert any(line.endswith(message) for line in timeline), timeline
+    assert not any("Nur für das Amt." in value for value in values), "an internal note reached the applicant"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_my_data_page_shows_no_codes_in_any_language(client, login, db, person, language):
+    person["user"].locale = language
+    db.session.commit()
+    login(person["user"])
+    page = client.get("/account/data").get_data(as_text=True)
+    assert f'lang="{language}"' in page
+    values = _values(page)
+    assert NAME in values and "Sprachcafé" in values
+    assert sorted(set(values) & CODES) == []
+    assert [value for value in values if ISO_DATE.search(value)] == []
+    assert not any("transition" in value for value in values)
 
 
 def _dump(db) -> str:
