@@ -22,11 +22,12 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from app.auth.models import LanguageLevel, Role, RoleGrant, User, UserLanguage
+from app.extensions import babel, compress, csrf, htmx, limiter, login_manager, migrate, talisman
 from app.extensions import db as _db
-from app.extensions import limiter
 from app.passwords import hash_password
 
 PASSWORD = "correct horse battery"
+_STATEFUL_EXTENSIONS = (babel, compress, csrf, htmx, limiter, login_manager, migrate, talisman)
 BASE_URL = "https://lotse.test"
 CHROMIUM = os.environ.get("LOTSE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -187,13 +188,21 @@ def testing_config(database_url: str, smtp_server) -> dict:
 @pytest.fixture(scope="session")
 def _worker_app(database_url, smtp_server):
     """One app per test process: building one compiles some hundred URL rules, a tenth of a second each time."""
-    return create_app(testing_config(database_url, smtp_server))
+    app = create_app(testing_config(database_url, smtp_server))
+    # Some extensions are one object for every app of the process and keep the settings of the app built last
+    # (Talisman its HTTPS rule, the limiter its storage): a test that builds an app of its own must not leave
+    # them to the next tests.
+    app.extensions["lotse_test_extension_state"] = [(ext, dict(vars(ext))) for ext in _STATEFUL_EXTENSIONS]
+    return app
 
 
 @pytest.fixture
 def app(_worker_app):
     """The app, as new to each test: its settings as built, no rate-limit counts, empty tables afterwards."""
     settings, static_folder = dict(_worker_app.config), _worker_app.static_folder
+    for extension, state in _worker_app.extensions["lotse_test_extension_state"]:
+        vars(extension).clear()
+        vars(extension).update(state)
     limiter.reset()
     with _worker_app.app_context():
         yield _worker_app
