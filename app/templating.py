@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from babel import dates
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app, has_request_context, request, url_for
 from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_timezone
 
 
@@ -18,14 +18,26 @@ def _file_version(path: str) -> str:
 
 
 def asset_url(filename: str) -> str:
-    """A static URL carrying a content hash, so the file can be cached for a long time."""
-    path = Path(current_app.static_folder) / filename
-    return url_for("static", filename=filename, v=_file_version(str(path)))
+    """A static URL carrying a content hash, so the file can be cached for a long time.
+
+    Pages ask for the same few files many times (every icon is a reference into one sprite): the URL is built
+    once per file and place the app is served at."""
+    key = (current_app.static_folder, request.script_root if has_request_context() else None, filename)
+    urls = current_app.extensions.setdefault("lotse_asset_urls", {})
+    if key not in urls:
+        path = Path(current_app.static_folder) / filename
+        urls[key] = url_for("static", filename=filename, v=_file_version(str(path)))
+    return urls[key]
 
 
 def shift_when(start: datetime, end: datetime) -> str:
     """Day and time span in the user's language and Europe/Berlin, e.g. "Di., 24. Nov. · 16:00–18:00"."""
-    tz, locale = get_timezone(), get_locale()
+    return _when(start, end, get_timezone(), str(get_locale()))
+
+
+@lru_cache(maxsize=4096)
+def _when(start: datetime, end: datetime, tz, locale: str) -> str:
+    """The formatting behind `shift_when`; a page of shifts repeats the same few spans, so each is made once."""
     local_start, local_end = start.astimezone(tz), end.astimezone(tz)
     if local_start.date() != local_end.date():
         first = dates.format_skeleton("MMMEd", local_start, tzinfo=tz, locale=locale)
