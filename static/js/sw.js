@@ -170,11 +170,34 @@ async function sendOrQueue(request) {
 }
 
 var sending = null;
+var askedAgain = false;
 
-// Sends what waits, one at a time; resolves to how many still wait for a connection or a login.
+// Sends what waits, one at a time; resolves to how many still wait for a connection or a login. Asked while
+// a round is under way (which may have begun offline), it runs one more round after it.
 function sendQueued() {
-  if (!sending) sending = sendAll().finally(function () { sending = null; });
+  if (sending) {
+    askedAgain = true;
+    return sending;
+  }
+  sending = (async function () {
+    var waiting = await sendAll();
+    while (askedAgain) {
+      askedAgain = false;
+      waiting = await sendAll();
+    }
+    return waiting;
+  })().finally(function () { sending = null; });
   return sending;
+}
+
+// Back online, the connection may take a moment to carry requests: try again a few times, a second apart.
+async function sendWhenOnline() {
+  var waiting = await sendQueued();
+  for (var attempt = 0; waiting && attempt < 3; attempt++) {
+    await new Promise(function (resolve) { setTimeout(resolve, 1000); });
+    waiting = await sendQueued();
+  }
+  return waiting;
 }
 
 async function sendAll() {
@@ -305,7 +328,7 @@ self.addEventListener("message", function (event) {
     // A page was opened: send what waits, and keep the signed-in user's pages up to date.
     work = data.user ? sendQueued().then(function () { return keepPages(Number(data.user), data.lang); }) : sendQueued();
   } else if (data.type === "online") {
-    work = sendQueued();
+    work = sendWhenOnline();
   } else if (data.type === "list") {
     // Only the entries of the user the page is for (or, on the offline page, of the last one signed in): after
     // a session expired, the next person to log in does not read what someone else left waiting.
