@@ -45,6 +45,10 @@ from app.shifts.services import WORKING_LEVELS, utc_to_local
 from app.views import first_error, form_status, int_arg, json_message, render, require, safe_next, saved, wants_json
 
 LOG_PAGE_SIZE = 30
+# Upcoming dialogs per page of the list ("Show more" adds one), up to MAX_PAGES; held ones without a log shown.
+DIALOG_PAGE_SIZE = 30
+MAX_PAGES = 20
+UNLOGGED_SHOWN = 20
 
 
 def _load_dialog(dialog_id: int) -> Dialog:
@@ -93,9 +97,10 @@ def index():
             selectinload(Dialog.moderators),
         )
         .where(Dialog.ends_at > now)
-        .order_by(Dialog.starts_at)
-        .limit(100)
+        .order_by(Dialog.starts_at, Dialog.id)
     )
+    page = min(int_arg("page", 1), MAX_PAGES)
+    wanted = DIALOG_PAGE_SIZE * page
     default_scope = "all" if current_user.is_staff else "mine"
     scope = request.args.get("scope", default_scope)
     if scope not in ("mine", "all"):
@@ -110,16 +115,20 @@ def index():
                 ),
             )
         )
-    upcoming = db.session.scalars(query).all()
+    # One more than the page shows, to know whether there is more.
+    upcoming = db.session.scalars(query.limit(wanted + 1)).all()
     unlogged = []
     if current_user.is_staff:
-        unlogged = services.unlogged_dialogs(None)
+        unlogged = services.unlogged_dialogs(None, limit=UNLOGGED_SHOWN + 1)
     elif current_user.has_role(Role.MODERATOR):
-        unlogged = services.unlogged_dialogs(current_user)
+        unlogged = services.unlogged_dialogs(current_user, limit=UNLOGGED_SHOWN + 1)
     return render(
         "dialogs/index.html",
-        upcoming=upcoming,
-        unlogged=unlogged,
+        upcoming=upcoming[:wanted],
+        more=len(upcoming) > wanted,
+        page=page,
+        unlogged=unlogged[:UNLOGGED_SHOWN],
+        more_unlogged=len(unlogged) > UNLOGGED_SHOWN,
         scope=scope,
         now=now,
         can_schedule=can_schedule_dialogs(current_user),

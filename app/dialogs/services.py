@@ -805,9 +805,14 @@ def write_log(by: User, dialog: Dialog, details: LogDetails, key: str) -> tuple[
 
 
 def unlogged_dialogs(
-    user: User | None, now: datetime | None = None, overdue_only: bool = False, unreminded_only: bool = False
+    user: User | None,
+    now: datetime | None = None,
+    overdue_only: bool = False,
+    unreminded_only: bool = False,
+    limit: int = 100,
 ) -> list[Dialog]:
-    """Held dialogs without a log, the latest first: the user's own, or all of them for staff (user None)."""
+    """Held dialogs without a log, the latest first: the user's own, or all of them for staff (user None);
+    the latest `limit` of them, or every one not yet reminded of."""
     now = now or utcnow()
     cutoff = now - LOG_DUE_AFTER if overdue_only else now
     query = (
@@ -817,8 +822,8 @@ def unlogged_dialogs(
         .where(~exists().where(SessionLog.dialog_id == Dialog.id))
         .order_by(Dialog.ends_at.desc())
     )
-    # The reminder run reads every unreminded one; the lists show the latest hundred.
-    query = query.where(Dialog.log_reminder_sent_at.is_(None)) if unreminded_only else query.limit(100)
+    # The reminder run reads every unreminded one; the lists show the latest few.
+    query = query.where(Dialog.log_reminder_sent_at.is_(None)) if unreminded_only else query.limit(limit)
     if user is not None:
         query = query.where(
             exists().where(

@@ -284,3 +284,28 @@ def test_people_put_in_the_team_by_someone_else_are_told(client, login, make_cir
     [message] = mailbox.to(trainee.email)
     assert "Trainee moderator" in mailbox.body(message)
     assert mailbox.to(co.email) == [], "nothing changed for the co-moderator"
+
+
+def test_the_list_shows_thirty_upcoming_at_a_time_and_the_latest_held_without_a_log(
+    client, login, make_dialog, make_user, db
+):
+    from app.auth.models import Role
+    from app.dialogs.routes import DIALOG_PAGE_SIZE, UNLOGGED_SHOWN
+
+    lead = make_user(roles=[Role.MODERATOR])
+    for n in range(DIALOG_PAGE_SIZE + 5):
+        make_dialog(starts_at=local_at(2 + n, 17), topic=f"Kommend {n:02d}", lead=lead)
+    for n in range(UNLOGGED_SHOWN + 3):
+        make_dialog(starts_at=local_at(-1 - n, 10), topic=f"Gehalten {n:02d}", lead=lead)
+    login(make_user(roles=[Role.STAFF]))
+
+    first = client.get("/dialogs?scope=all").get_data(as_text=True)
+    assert first.count("Kommend ") == DIALOG_PAGE_SIZE and "Kommend 29" in first and "Kommend 30" not in first
+    assert "Mehr anzeigen" in first and "scope=all&amp;page=2" in first
+    # The latest held ones without a log, and a word that there are more.
+    assert first.count("Gehalten ") == UNLOGGED_SHOWN and "Gehalten 00" in first and "Gehalten 20" not in first
+    assert "Hier stehen nur die neuesten." in first
+
+    second = client.get("/dialogs?scope=all&page=2").get_data(as_text=True)
+    assert second.count("Kommend ") == DIALOG_PAGE_SIZE + 5 and "Mehr anzeigen" not in second
+    assert client.get("/dialogs?scope=all&page=-4").status_code == 200
