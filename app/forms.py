@@ -6,7 +6,7 @@ import re
 
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from wtforms import SelectMultipleField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
@@ -64,10 +64,9 @@ class QuickSelect(Select):
         if kwargs or choice.render_kw or isinstance(choice.value, bool):
             return super().render_option(choice, **kwargs)
         label = choice.label or choice.value
-        # Markup.format escapes the value and the label.
-        if choice.selected:
-            return Markup('<option selected value="{}">{}</option>').format(choice.value, label)
-        return Markup('<option value="{}">{}</option>').format(choice.value, label)
+        selected = " selected" if choice.selected else ""
+        # escape() marks up the value and the label; joining strings is several times faster than Markup.format.
+        return Markup(f'<option{selected} value="{escape(choice.value)}">{escape(label)}</option>')  # noqa: S704
 
 
 class MultiSelect(SelectMultipleField):
