@@ -57,10 +57,14 @@ def test_staff_open_the_city_report_switch_period_and_download_csv(live_server, 
     expect(page).to_have_url(f"{live_server}/reports?period=quarter&on=2025-01-01")
     expect(page.locator("#period-quarter")).to_have_attribute("aria-current", "page")
     expect(page.locator("#fact-shifts")).to_have_text("4")
+    # The switch a keyboard or screen-reader user pressed keeps the focus in the new report.
+    expect(page.locator("#period-quarter")).to_be_focused()
     audit(page)
-    page.locator("#period-previous").click()
+    page.locator("#period-previous").focus()
+    page.keyboard.press("Enter")
     expect(page).to_have_url(f"{live_server}/reports?period=quarter&on=2024-10-01")
     expect(page.locator("#fact-hours")).to_have_text("0")
+    expect(page.locator("#period-previous")).to_be_focused()
     page.go_back()
     expect(page.locator("#fact-hours")).to_have_text("8,5")
 
