@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
@@ -60,6 +63,33 @@ def expect_language(page: Page, lang: str) -> None:
     html = page.locator("html")
     expect(html).to_have_attribute("lang", lang)
     expect(html).to_have_attribute("dir", "rtl" if lang in ("ar", "fa") else "ltr")
+
+
+def audit(page: Page) -> None:
+    """axe-core and the reflow check on the page as it is now (after an interaction)."""
+    axe_check(page)
+    assert_fits_viewport(page)
+
+
+def visit(page: Page, url: str, lang: str = "de") -> None:
+    """Open a page, check it answered 200 in the expected language and direction, and audit it."""
+    response = page.goto(url)
+    assert response is not None and response.status == 200, f"{url} answered {response and response.status}"
+    expect_language(page, lang)
+    audit(page)
+
+
+SHOTS = Path("/tmp/shots")
+
+
+def shot(page: Page, name: str) -> None:
+    """A full-page screenshot for a human to look at, only when LOTSE_SCREENSHOTS is set (not in CI); named
+    after the test module, e.g. /tmp/shots/dialogs-detail-fa.png."""
+    if os.environ.get("LOTSE_SCREENSHOTS"):
+        module = os.environ["PYTEST_CURRENT_TEST"].split("::")[0].rsplit("/", 1)[-1].removesuffix(".py")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.evaluate("window.scrollTo(0, 0)")  # the sticky header at the top, not where the page was scrolled
+        page.screenshot(path=str(SHOTS / f"{module.removeprefix('test_')}-{name}.png"), full_page=True)
 
 
 def account_menu(page: Page):

@@ -8,10 +8,8 @@ Set LOTSE_SCREENSHOTS=1 to save full-page screenshots of the pages to /tmp/shots
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import datetime, time, timedelta
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -23,42 +21,19 @@ from app.dialogs import services
 from app.dialogs.models import Dialog, DialogLanguage, DialogModerator, FollowUp, ModeratorRole, SessionLog, Topic
 from app.shifts.services import local_to_utc
 from tests.browser.conftest import (
-    assert_fits_viewport,
-    axe_check,
+    audit,
     browser_login,
     browser_logout,
-    expect_language,
+    shot,
     switch_language,
+    visit,
 )
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path("/tmp/shots")
 TOPIC = "Zusammenleben in der GU"
 SUMMARY = "Viele Fragen zur Mülltrennung und zum WLAN in der Unterkunft; die Heimleitung hört zu."
 FOLLOW_UP = "Aushang zur Mülltrennung in fünf Sprachen"
-
-
-def visit(page: Page, url: str, lang: str = "de") -> None:
-    """Open a page, check it answered 200 in the expected language and direction, and audit it."""
-    response = page.goto(url)
-    assert response is not None and response.status == 200, f"{url} answered {response and response.status}"
-    expect_language(page, lang)
-    audit(page)
-
-
-def audit(page: Page) -> None:
-    """axe-core and the reflow check on the page as it is now (after an interaction)."""
-    axe_check(page)
-    assert_fits_viewport(page)
-
-
-def shot(page: Page, name: str) -> None:
-    """A full-page screenshot for a human to look at, only when LOTSE_SCREENSHOTS is set (not in CI)."""
-    if os.environ.get("LOTSE_SCREENSHOTS"):
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.evaluate("window.scrollTo(0, 0)")  # the sticky header at the top, not where the page was scrolled
-        page.screenshot(path=str(SHOTS / f"dialogs-{name}.png"), full_page=True)
 
 
 def submit(page: Page) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.auth.models import Role, User
@@ -21,28 +21,18 @@ from app.places.models import (
 )
 from tests.browser.conftest import (
     account_menu,
-    assert_fits_viewport,
     axe_check,
     browser_login,
     browser_logout,
     expect_language,
     switch_language,
+    visit,
 )
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
 LANGUAGES = ["de", "ar"]
-
-
-def visit(page: Page, url: str, lang: str) -> None:
-    """Open a page, check it answered 200 in the expected language and direction, run axe on it and check
-    that it fits the 360px viewport without sideways scrolling."""
-    response = page.goto(url)
-    assert response is not None and response.status == 200, f"{url} answered {response and response.status}"
-    expect_language(page, lang)
-    axe_check(page)
-    assert_fits_viewport(page)
 
 
 # --- register, log out, log in, Arabic -------------------------------------------------------------------

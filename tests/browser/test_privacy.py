@@ -4,28 +4,18 @@ left), nothing scrolls sideways, and deleting one's account through the form sig
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from app.auth.models import Role, User
 from app.privacy.audit import record
 from tests.browser.conftest import (
-    assert_fits_viewport,
-    axe_check,
     browser_login,
-    expect_language,
     switch_language,
+    visit,
 )
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
-
-
-def visit(page: Page, url: str, lang: str) -> None:
-    response = page.goto(url)
-    assert response is not None and response.status == 200, f"{url} answered {response and response.status}"
-    expect_language(page, lang)
-    axe_check(page)
-    assert_fits_viewport(page)
 
 
 @pytest.mark.parametrize("lang", ["de", "ar"])

@@ -7,9 +7,7 @@ Set LOTSE_SCREENSHOTS=1 to save full-page screenshots to /tmp/shots/proposals-*.
 
 from __future__ import annotations
 
-import os
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -19,37 +17,16 @@ from app.auth.models import Role
 from app.database import utcnow
 from app.proposals.models import Attachment, FundingProgramme, Proposal, ProposalState
 from tests.browser.conftest import (
-    assert_fits_viewport,
-    axe_check,
+    audit,
     browser_login,
     browser_logout,
-    expect_language,
+    shot,
     switch_language,
+    visit,
 )
 from tests.proposals.conftest import PDF
 
 pytestmark = pytest.mark.browser
-
-SHOTS = Path("/tmp/shots")
-
-
-def visit(page: Page, url: str, lang: str = "de") -> None:
-    response = page.goto(url)
-    assert response is not None and response.status == 200, f"{url} answered {response and response.status}"
-    expect_language(page, lang)
-    audit(page)
-
-
-def audit(page: Page) -> None:
-    axe_check(page)
-    assert_fits_viewport(page)
-
-
-def shot(page: Page, name: str) -> None:
-    if os.environ.get("LOTSE_SCREENSHOTS"):
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.evaluate("window.scrollTo(0, 0)")
-        page.screenshot(path=str(SHOTS / f"proposals-{name}.png"), full_page=True)
 
 
 def fresh(db):

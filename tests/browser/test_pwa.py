@@ -9,12 +9,10 @@ Set LOTSE_SCREENSHOTS=1 to save screenshots to /tmp/shots/pwa-*.png."""
 
 from __future__ import annotations
 
-import os
 import re
 import struct
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -24,12 +22,11 @@ from app.auth.models import Role
 from app.dialogs.models import Dialog, DialogLanguage, DialogModerator, DialogStatus, ModeratorRole, SessionLog
 from app.places.models import CircleMembership, MembershipStatus
 from app.shifts.models import Attendance, AttendanceSubmission, Signup, SignupStatus
-from tests.browser.conftest import assert_fits_viewport, axe_check, browser_login, browser_logout
+from tests.browser.conftest import assert_fits_viewport, axe_check, browser_login, browser_logout, shot
 from tests.dialogs.conftest import local_at
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path("/tmp/shots")
 TOPIC = "Nachbarschaft und Müll"
 SHIFT = "Sprachcafé am Dienstag"
 
@@ -61,12 +58,6 @@ DELIVER = """async ([item, times]) => {
   }
   return statuses;
 }"""
-
-
-def shot(page: Page, name: str) -> None:
-    if os.environ.get("LOTSE_SCREENSHOTS"):
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"pwa-{name}.png"), full_page=True)
 
 
 def fresh(db):

@@ -6,37 +6,21 @@ Set LOTSE_SCREENSHOTS=1 to save full-page screenshots to /tmp/shots/reports-*.pn
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_fits_viewport, axe_check, browser_login, expect_language, switch_language
+from tests.browser.conftest import (
+    audit,
+    browser_login,
+    shot,
+    switch_language,
+    visit,
+)
 from tests.reports.conftest import city  # noqa: F401 (the fixed city of the report tests)
 
 pytestmark = pytest.mark.browser
-
-SHOTS = Path("/tmp/shots")
-
-
-def audit(page: Page) -> None:
-    axe_check(page)
-    assert_fits_viewport(page)
-
-
-def visit(page: Page, url: str, lang: str = "de") -> None:
-    response = page.goto(url)
-    assert response is not None and response.status == 200, f"{url} answered {response and response.status}"
-    expect_language(page, lang)
-    audit(page)
-
-
-def shot(page: Page, name: str) -> None:
-    if os.environ.get("LOTSE_SCREENSHOTS"):
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.evaluate("window.scrollTo(0, 0)")
-        page.screenshot(path=str(SHOTS / f"reports-{name}.png"), full_page=True)
 
 
 def test_staff_open_the_city_report_switch_period_and_download_csv(live_server, page, city):  # noqa: F811

@@ -18,26 +18,16 @@ from app.places.models import CircleMembership, District, MembershipStatus
 from app.shifts import services
 from app.shifts.models import ActivityType, Attendance, Signup, SignupStatus
 from app.shifts.services import ShiftDetails
-from tests.browser.conftest import assert_fits_viewport, axe_check, browser_login, expect_language, switch_language
+from tests.browser.conftest import (
+    audit,
+    browser_login,
+    switch_language,
+    visit,
+)
 
 pytestmark = pytest.mark.browser
 
 LANGUAGES = ["de", "ar"]
-
-
-def visit(page: Page, url: str, lang: str) -> None:
-    """Open a page, check it answered 200 in the expected language and direction, run axe on it and check
-    that it fits the 360px viewport without sideways scrolling."""
-    response = page.goto(url)
-    assert response is not None and response.status == 200, f"{url} answered {response and response.status}"
-    expect_language(page, lang)
-    audit(page)
-
-
-def audit(page: Page) -> None:
-    """axe-core and the reflow check on the page as it is now (after an interaction)."""
-    axe_check(page)
-    assert_fits_viewport(page)
 
 
 def card_ids(page: Page) -> set[str]:
