@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 from aiosmtpd.controller import Controller
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
@@ -453,3 +454,15 @@ def make_member(db, make_user):
         return user
 
     return make
+
+
+def signed_in_session(base: str, email: str) -> tuple[requests.Session, str]:
+    """An HTTP session logged in to the served app through the real form, and a CSRF token for its posts."""
+    session = requests.Session()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', session.get(f"{base}/login").text).group(1)
+    response = session.post(
+        f"{base}/login", data={"email": email, "password": PASSWORD, "csrf_token": token}, allow_redirects=False
+    )
+    assert response.status_code == 303
+    token = re.search(r'name="csrf_token" value="([^"]+)"', session.get(f"{base}/").text).group(1)
+    return session, token

@@ -7,8 +7,9 @@ from datetime import timedelta
 from sqlalchemy import func, or_, select
 
 from app.dialogs.models import DialogLanguage
+from tests.conftest import signed_in_session
 from tests.dialogs.conftest import language_of
-from tests.shifts.test_concurrency import _all_at_once, _allow_many_logins, _session
+from tests.shifts.test_concurrency import _all_at_once, _allow_many_logins
 
 PEOPLE = 20
 
@@ -18,7 +19,7 @@ def test_many_interpreters_accept_the_same_language_at_once(app, live_server, ma
     dialog = make_dialog(languages=("ar",), open_request=True)
     language = language_of(dialog, "ar")
     people = [make_interpreter("ar") for _ in range(PEOPLE)]
-    sessions = [_session(live_server, person.email) for person in people]
+    sessions = [signed_in_session(live_server, person.email) for person in people]
     url = f"{live_server}/dialogs/{dialog.id}/languages/{language.id}/accept"
 
     def accept(session, token):
@@ -39,7 +40,7 @@ def test_one_interpreter_accepting_two_overlapping_dialogs_at_once_gets_one(
     second = make_dialog(languages=("ar",), starts_in=timedelta(days=2, hours=1), open_request=True)
     interpreter = make_interpreter("ar")
     urls = [f"{live_server}/dialogs/{d.id}/languages/{language_of(d, 'ar').id}/accept" for d in (first, second)]
-    session, token = _session(live_server, interpreter.email)
+    session, token = signed_in_session(live_server, interpreter.email)
     calls = [
         (lambda url=url: session.post(url, data={"csrf_token": token}, allow_redirects=False).status_code)
         for url in urls
@@ -63,8 +64,8 @@ def test_an_accept_racing_a_cancellation_never_books_a_cancelled_dialog(
     language = language_of(dialog, "ar")
     interpreter = make_interpreter("ar")
     lead = dialog.moderators[0].user
-    moderator_session, moderator_token = _session(live_server, lead.email)
-    interpreter_session, interpreter_token = _session(live_server, interpreter.email)
+    moderator_session, moderator_token = signed_in_session(live_server, lead.email)
+    interpreter_session, interpreter_token = signed_in_session(live_server, interpreter.email)
     accept_url = f"{live_server}/dialogs/{dialog.id}/languages/{language.id}/accept"
     cancel_url = f"{live_server}/dialogs/{dialog.id}/cancel"
     statuses = _all_at_once(

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import threading
 
-import requests
 from sqlalchemy import func, select
 
 from app.auth.models import Role
 from app.proposals.models import EventKind, Proposal, ProposalEvent, ProposalState
-from tests.conftest import PASSWORD
+from tests.conftest import signed_in_session
 
 S = ProposalState
 
@@ -102,17 +100,6 @@ def test_the_programme_budget_cannot_drop_below_what_is_granted(
     assert programme.budget_cents == 100_000
 
 
-def _staff_session(base: str, email: str) -> tuple[requests.Session, str]:
-    session = requests.Session()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', session.get(f"{base}/login").text).group(1)
-    response = session.post(
-        f"{base}/login", data={"email": email, "password": PASSWORD, "csrf_token": token}, allow_redirects=False
-    )
-    assert response.status_code == 303
-    token = re.search(r'name="csrf_token" value="([^"]+)"', session.get(f"{base}/").text).group(1)
-    return session, token
-
-
 def test_many_staff_approving_at_once_never_exceed_the_budget(
     app, live_server, db, make_programme, make_proposal, make_user
 ):
@@ -121,7 +108,7 @@ def test_many_staff_approving_at_once_never_exceed_the_budget(
     programme = make_programme(budget_cents=100_000)
     proposals = [make_proposal(state=S.IN_REVIEW, programme=programme, lines=[("X", 30_000)]) for _ in range(12)]
     reviewers = [make_user(roles=[Role.STAFF]) for _ in range(len(proposals))]
-    sessions = [_staff_session(live_server, reviewer.email) for reviewer in reviewers]
+    sessions = [signed_in_session(live_server, reviewer.email) for reviewer in reviewers]
     ids = [proposal.id for proposal in proposals]
     barrier = threading.Barrier(len(proposals))
     statuses = [0] * len(proposals)
@@ -158,7 +145,7 @@ def test_two_staff_approving_the_same_proposal_at_once_grant_it_once(
 ):
     programme = make_programme(budget_cents=100_000)
     proposal = make_proposal(state=S.IN_REVIEW, programme=programme, lines=[("X", 30_000)])
-    sessions = [_staff_session(live_server, make_user(roles=[Role.STAFF]).email) for _ in range(4)]
+    sessions = [signed_in_session(live_server, make_user(roles=[Role.STAFF]).email) for _ in range(4)]
     proposal_id = proposal.id
     barrier = threading.Barrier(len(sessions))
     statuses = []

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from datetime import timedelta
 
-import requests
 from sqlalchemy import func, select
 
 from app.shifts.models import Signup, SignupStatus
-from tests.conftest import PASSWORD
+from tests.conftest import signed_in_session
 
 PEOPLE = 50
 
@@ -18,17 +16,6 @@ PEOPLE = 50
 def _allow_many_logins(app) -> None:
     # Fifty people log in from one address here; the per-address login limit is not under test.
     app.config["RATELIMIT_LOGIN_IP"] = "1000 per minute"
-
-
-def _session(base: str, email: str) -> tuple[requests.Session, str]:
-    session = requests.Session()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', session.get(f"{base}/login").text).group(1)
-    response = session.post(
-        f"{base}/login", data={"email": email, "password": PASSWORD, "csrf_token": token}, allow_redirects=False
-    )
-    assert response.status_code == 303
-    token = re.search(r'name="csrf_token" value="([^"]+)"', session.get(f"{base}/").text).group(1)
-    return session, token
 
 
 def _all_at_once(calls) -> list[int]:
@@ -61,7 +48,7 @@ def test_fifty_people_tap_the_last_place_at_once(app, live_server, make_circle, 
         db.session.add(Signup(shift=shift, user=make_member(circle), status=SignupStatus.CONFIRMED))
     db.session.commit()
     people = [make_member(circle) for _ in range(PEOPLE)]
-    sessions = [_session(live_server, person.email) for person in people]
+    sessions = [signed_in_session(live_server, person.email) for person in people]
     url = f"{live_server}/shifts/{shift.id}/signup"  # read now: the threads have no database session
 
     def sign_up(session, token):
@@ -89,8 +76,8 @@ def test_cancel_and_promote_race_with_new_sign_ups(app, live_server, make_circle
         db.session.commit()
 
     waiting_ids = [p.id for p in waiting]
-    holder_sessions = [_session(live_server, p.email) for p in holders]
-    newcomer_sessions = [_session(live_server, p.email) for p in newcomers]
+    holder_sessions = [signed_in_session(live_server, p.email) for p in holders]
+    newcomer_sessions = [signed_in_session(live_server, p.email) for p in newcomers]
     base = f"{live_server}/shifts/{shift.id}"  # read now: the threads have no database session
 
     def post(session, token, action):
@@ -115,7 +102,7 @@ def test_one_person_taps_overlapping_shifts_at_once(app, live_server, make_circl
     ]
     person = make_member(circle)
     urls = [f"{live_server}/shifts/{shift.id}/signup" for shift in shifts]
-    session, token = _session(live_server, person.email)
+    session, token = signed_in_session(live_server, person.email)
     statuses = _all_at_once(
         [
             lambda url=url: session.post(url, data={"csrf_token": token}, allow_redirects=False).status_code
