@@ -77,7 +77,16 @@ def wait_until_kept(page: Page, *paths: str) -> None:
 def controlled(page: Page) -> None:
     """Wait until the service worker is active and controls the page."""
     page.evaluate("navigator.serviceWorker.ready")
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=10000)
+    # Polled from here: wait_for_function polls with eval in the page, which the CSP refuses (no unsafe-eval).
+    # A page whose loading began before the worker claimed its clients stays uncontrolled until it is loaded
+    # again (the service worker lifecycle): then it is reloaded once, as a person's next page would be.
+    deadline, reloaded = time.monotonic() + 10, False
+    while not page.evaluate("navigator.serviceWorker.controller !== null"):
+        assert time.monotonic() < deadline, "the service worker does not control the page"
+        if not reloaded and time.monotonic() > deadline - 7:
+            page.reload()
+            reloaded = True
+        page.wait_for_timeout(100)
 
 
 @pytest.fixture
