@@ -5,9 +5,14 @@ from __future__ import annotations
 from functools import lru_cache
 
 from babel import Locale
+from babel.support import NullTranslations, Translations
 from flask import current_app, request, session
-from flask_babel import get_locale
+from flask.globals import _cv_app
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from app.config import RTL_LANGUAGES
 
@@ -68,3 +73,44 @@ def spoken_language_choices() -> list[tuple[str, str]]:
 
 def is_known_language(code: str) -> bool:
     return code in _spoken_language_codes("en")
+
+
+def _catalog() -> Translations | NullTranslations:
+    """The current locale's catalog, looked up once per request and locale instead of once per string.
+
+    Flask-Babel finds it anew for every string, through several context-local look-ups; a page of shift cards
+    translates some hundreds. The catalog is kept beside the locale Flask-Babel chose for the request, so
+    `force_locale` (mail in the recipient's language) and `refresh` still take effect at once."""
+    ctx = _cv_app.get(None)
+    state = ctx.g.__dict__.get("_flask_babel") if ctx is not None else None
+    locale = getattr(state, "babel_locale", None)
+    if locale is None:
+        return get_translations()
+    cached = getattr(state, "lotse_catalog", None)
+    if cached is None or cached[0] is not locale:
+        cached = (locale, get_translations())
+        state.lotse_catalog = cached
+    return cached[1]
+
+
+@pass_context
+def _template_gettext(context: Context, string: str, **variables) -> str:
+    # As Jinja's new-style gettext: always a format string, escaped where the template autoescapes.
+    text = _catalog().ugettext(string)
+    if context.eval_ctx.autoescape:
+        text = Markup(text)  # noqa: S704 - catalog text is ours, as in Jinja's own gettext
+    return text % variables
+
+
+@pass_context
+def _template_ngettext(context: Context, singular: str, plural: str, num: int, **variables) -> str:
+    variables.setdefault("num", num)
+    text = _catalog().ungettext(singular, plural, num)
+    if context.eval_ctx.autoescape:
+        text = Markup(text)  # noqa: S704 - catalog text is ours, as in Jinja's own gettext
+    return text % variables
+
+
+def install_template_gettext(app) -> None:
+    """Templates translate through `_catalog`; `{% trans %}`, `_()` and `ngettext()` behave as before."""
+    app.jinja_env.globals.update(gettext=_template_gettext, _=_template_gettext, ngettext=_template_ngettext)

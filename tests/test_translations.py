@@ -90,3 +90,24 @@ def test_catalogs_hold_every_string_of_the_code(tmp_path):
     for language in LANGUAGES:
         known = {m.id for m in _catalog(language) if m.id}
         assert extracted - known == set(), f"run scripts/translations update; missing in {language}"
+
+
+def test_templates_follow_a_forced_locale_and_come_back(app):
+    # Templates keep the request's catalog beside its locale: mail written in the recipient's language inside a
+    # request (force_locale) must translate in that language, and the page after it in the reader's again.
+    from flask import render_template_string
+    from flask_babel import force_locale, refresh
+
+    template = (
+        "{% trans %}Log out{% endtrans %} · {{ _('Log out') }} · "
+        "{{ ngettext('%(count)s place free', '%(count)s places free', 2, count=2) }}"
+    )
+    with app.test_request_context("/", headers={"Accept-Language": "de"}):
+        assert render_template_string(template) == "Abmelden · Abmelden · 2 Plätze frei"
+        with force_locale("ar"):
+            assert render_template_string(template).startswith("تسجيل الخروج · تسجيل الخروج")
+        assert render_template_string(template) == "Abmelden · Abmelden · 2 Plätze frei"
+        with force_locale("en"):
+            assert render_template_string(template) == "Log out · Log out · 2 places free"
+        refresh()
+        assert render_template_string(template).startswith("Abmelden")
