@@ -14,6 +14,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import func, literal, select, text, union_all
 from sqlalchemy.orm import joinedload, selectinload
+from werkzeug.datastructures import MultiDict
 
 from app.auth.models import User
 from app.database import local_today, utcnow
@@ -30,7 +31,8 @@ from app.shifts.models import ActivityType, Attendance, CalendarFeed, Shift, Sig
 from app.shifts.policies import can_manage_activities, can_manage_shift, can_plan_shifts, can_see_shift
 from app.views import form_status, int_arg, render, require, safe_next, saved
 
-PAGE_SIZE = 30
+# A phone shows three cards a screen; "Show more" brings the next ones.
+PAGE_SIZE = 15
 MAX_PAGES = 20
 SCAN_BATCH = 120
 MAX_SCAN = 2400
@@ -85,17 +87,31 @@ def _activity_types() -> list[ActivityType]:
     return g.activity_types
 
 
-def _places_choices() -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
-    """Districts and circles for the filter, in one query."""
+def _places_choices(district_id: int | None, circle_ids: set[int]) -> tuple[list, list[tuple[int, str]]]:
+    """Districts and the circles worth offering, in one query: the chosen district's circles, or else the person's
+    own. A city has some 150 circles; a phone's select of them all helps nobody and costs every page."""
+    if district_id is not None:
+        wanted = Circle.district_id == district_id
+    else:
+        wanted = Circle.id.in_(circle_ids) if circle_ids else literal(False)
     rows = db.session.execute(
         union_all(
             select(literal("district").label("kind"), District.id, District.name),
-            select(literal("circle").label("kind"), Circle.id, Circle.name),
+            select(literal("circle").label("kind"), Circle.id, Circle.name).where(wanted),
         ).order_by(text("kind DESC"), text("name"))
     ).all()
     districts = [(row.id, row.name) for row in rows if row.kind == "district"]
     circles = [(row.id, row.name) for row in rows if row.kind == "circle"]
     return districts, circles
+
+
+def _filter_args(circles: list[tuple[int, str]]) -> MultiDict:
+    """The query string, without a circle that is not among those offered (one of another district than the one
+    now chosen): changing the district starts over with all its circles instead of refusing the filter."""
+    args = MultiDict(request.args)
+    if args.get("circle") and args["circle"] not in {str(circle_id) for circle_id, _name in circles}:
+        args.pop("circle")
+    return args
 
 
 def _card_context(
@@ -128,15 +144,19 @@ def _card_context(
 @login_required
 def open_shifts():
     """Upcoming shifts of the user's circles and those open to everyone, with filters."""
-    form = FilterForm(request.args)
-    districts, circles = _places_choices()
+    eligibility = services.Eligibility.of(current_user)
+    chosen_district = request.args.get("district", "")
+    districts, circles = _places_choices(
+        int(chosen_district) if chosen_district.isdigit() and len(chosen_district) < 10 else None,
+        eligibility.circle_ids,
+    )
+    form = FilterForm(_filter_args(circles))
     form.district.choices = select_choices([("", _("All districts")), *districts])
     form.circle.choices = select_choices([("", _("All circles")), *circles])
     form.activity.choices = select_choices([("", _("All activities"))] + [(a.id, a.label()) for a in _activity_types()])
     if request.args and not form.validate():
         return render("shifts/open.html", block="results", form=form, cards=[], status=422, more=False)
 
-    eligibility = services.Eligibility.of(current_user)
     now = utcnow()
     _activity_types()  # the cards' labels then need no query of their own
     query = services.open_shifts_query(eligibility.circle_ids, now)

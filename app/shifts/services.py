@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from itertools import islice
 
 from dateutil.rrule import WEEKLY, rrule, rrulestr
@@ -20,7 +21,22 @@ from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from icalendar import Calendar, Event
-from sqlalchemy import Date, Row, String, and_, cast, func, literal, null, or_, select, union_all, update
+from sqlalchemy import (
+    Date,
+    Integer,
+    Row,
+    String,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import contains_eager, joinedload, lazyload
 
 from app.auth.models import LanguageLevel, Role, RoleGrant, User, UserLanguage
@@ -430,13 +446,14 @@ def signup_stats(user: User, shift_ids: list[int]) -> SignupStats:
         .order_by(Signup.shift_id, Signup.requested_at, Signup.id)
     ).all()
     waiting: dict[int, int] = {}
+    user_id = user.id  # once: the user may be a proxy that looks itself up at every attribute
     for row in rows:
         if row.status is SignupStatus.CONFIRMED:
             stats.counts[row.shift_id] = stats.counts.get(row.shift_id, 0) + 1
         else:
             waiting[row.shift_id] = waiting.get(row.shift_id, 0) + 1
             stats.positions[row.id] = waiting[row.shift_id]
-        if row.user_id == user.id:
+        if row.user_id == user_id:
             stats.own[row.shift_id] = row
     return stats
 
@@ -485,7 +502,7 @@ class Eligibility:
     @classmethod
     def of(cls, user: User) -> Eligibility:
         """Memberships, vetting, languages and bookings of the person, in one query (every shift list reads them)."""
-        rows = db.session.execute(_eligibility_query(user.id, utcnow())).all()
+        rows = db.session.execute(_eligibility_statement(), {"user_id": user.id, "now": utcnow()}).all()
         circle_ids: set[int] = set()
         vetted: list[tuple[date, date]] = []
         languages: set[str] = set()
@@ -516,7 +533,14 @@ class Eligibility:
         return None
 
 
-def _eligibility_query(user_id: int, now: datetime):
+@lru_cache(maxsize=1)
+def _eligibility_statement():
+    """`_eligibility_query` with the person and the time as parameters: built once, as every page reads it and
+    building the five-part statement costs more than running it."""
+    return _eligibility_query(bindparam("user_id", type_=Integer), bindparam("now", type_=UTCDateTime()))
+
+
+def _eligibility_query(user_id, now):
     """One UNION ALL of (kind, id, text, first day, last day, start, end) rows for Eligibility.of.
 
     The first part types the columns for all of them (dates and UTC times come back as such on every backend).

@@ -237,6 +237,26 @@ def test_volunteer_filters_by_activity_signs_up_on_a_card_and_cancels_in_my_shif
 # --- axe-core and 360px reflow on the shift pages, German and Arabic -----------------------------------------
 
 
+def test_choosing_a_district_filters_at_once_and_offers_its_circles(live_server, page, plan):
+    ids = plan["ids"]
+    browser_login(page, live_server, plan["volunteer"].email)
+    page.goto(f"{live_server}/shifts")
+    page.locator("details.filter-card summary").click()
+    circles = page.locator("select[name=circle] option")
+    # Before a district is chosen: the volunteer's own circle.
+    expect(circles).to_have_text(["Alle Freundeskreise", "Freundeskreis Cannstatt"])
+
+    district = page.locator("select[name=district]")
+    district.focus()
+    district.select_option(label="Vaihingen")
+    # No button pressed: htmx filters on the change and brings the district's circles into the form.
+    expect(page).to_have_url(re.compile(r"/shifts\?(.*&)?district=\d+"))
+    expect(page.locator("#results article.shift-card")).to_have_count(1)
+    assert card_ids(page) == {f"shift-{ids['open_cafe']}"}
+    expect(circles).to_have_text(["Alle Freundeskreise", "Freundeskreis Vaihingen"])
+    expect(district).to_be_focused()  # the swap leaves the person where they were
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_volunteer_shift_pages_pass_axe_and_fit_the_phone_width(live_server, page, busy_plan, lang):
     ids = busy_plan["ids"]

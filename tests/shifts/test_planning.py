@@ -442,6 +442,67 @@ def test_open_shifts_filters(client, login, make_circle, make_member, make_shift
     assert titles("mine=y") == {"Hausaufgaben Dienstag", "Fußball", "Fern und offen"}
 
 
+def _circle_options(page: str) -> set[str]:
+    select_html = re.search(r'<select[^>]*name="circle".*?</select>', page, re.S).group(0)
+    return set(re.findall(r"<option[^>]*>([^<]+)</option>", select_html))
+
+
+def test_circle_filter_offers_own_circles_or_the_chosen_districts(client, login, make_circle, make_member, db):
+    from app.places.models import District
+
+    elsewhere = District(name="Vaihingen")
+    db.session.add(elsewhere)
+    db.session.commit()
+    own = make_circle(name="Freundeskreis Ost")
+    make_circle(name="Freundeskreis Nachbar")  # same district, not the member's
+    far = make_circle(name="Freundeskreis Fern", district_=elsewhere)
+    login(make_member(own, locale="de"))
+
+    assert _circle_options(client.get("/shifts").get_data(as_text=True)) == {"Alle Freundeskreise", "Freundeskreis Ost"}
+    chosen = client.get(f"/shifts?district={elsewhere.id}").get_data(as_text=True)
+    assert _circle_options(chosen) == {"Alle Freundeskreise", "Freundeskreis Fern"}
+
+    # A circle of another district than the one now chosen is let go, not refused: the district's shifts show.
+    switched = client.get(f"/shifts?district={elsewhere.id}&circle={own.id}")
+    assert switched.status_code == 200
+    assert f'<option selected value="{far.id}"' not in switched.get_data(as_text=True)
+    assert re.search(r'<option selected value="">Alle Freundeskreise', switched.get_data(as_text=True))
+
+
+def test_filtering_with_htmx_brings_the_districts_circles_along(client, login, make_circle, make_member, db):
+    from app.places.models import District
+
+    elsewhere = District(name="Vaihingen")
+    db.session.add(elsewhere)
+    db.session.commit()
+    make_circle(name="Freundeskreis Fern", district_=elsewhere)
+    login(make_member(make_circle(name="Freundeskreis Ost"), locale="de"))
+
+    fragment = client.get(f"/shifts?district={elsewhere.id}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment
+    oob = re.search(r'id="circle-field" hx-swap-oob="true">(.*?)</div>\s*<section', fragment, re.S)
+    assert oob and _circle_options(oob.group(1)) == {"Alle Freundeskreise", "Freundeskreis Fern"}
+    # A whole page has the field once, in the form.
+    assert client.get("/shifts").get_data(as_text=True).count('id="circle-field"') == 1
+
+
+def test_open_shifts_come_a_page_at_a_time(client, login, make_circle, make_member, make_shift):
+    from datetime import timedelta
+
+    from app.shifts.routes import PAGE_SIZE
+
+    circle = make_circle()
+    for n in range(PAGE_SIZE + 3):
+        make_shift(circle, title=f"Dienst {n:02d}", starts_in=timedelta(days=1, hours=n))
+    login(make_member(circle, locale="de"))
+
+    first = client.get("/shifts").get_data(as_text=True)
+    assert first.count('class="card shift-card') == PAGE_SIZE and "Mehr anzeigen" in first
+    assert f"Dienst {PAGE_SIZE - 1:02d}" in first and f"Dienst {PAGE_SIZE:02d}" not in first
+    second = client.get("/shifts?page=2").get_data(as_text=True)
+    assert second.count('class="card shift-card') == PAGE_SIZE + 3 and "Mehr anzeigen" not in second
+
+
 @pytest.mark.parametrize(
     "query", ["start=gestern", "district=abc", "start=0001-01-01", "end=9999-12-31", "start=2026-05-02&end=2026-05-01"]
 )
