@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import exists, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from app.auth.models import Role, RoleGrant, UserLanguage
 from app.database import local_today, utcnow
@@ -94,9 +95,11 @@ def index():
         select(Dialog)
         .options(
             selectinload(Dialog.languages).selectinload(DialogLanguage.requests),
-            selectinload(Dialog.moderators),
+            lazyload(Dialog.moderators),  # the list names no moderator
         )
         .where(Dialog.ends_at > now)
+        # No dialog lasts longer than that: the bound lets the start-time index skip the city's past dialogs.
+        .where(Dialog.starts_at > now - timedelta(hours=services.MAX_DIALOG_HOURS))
         .order_by(Dialog.starts_at, Dialog.id)
     )
     page = min(int_arg("page", 1), MAX_PAGES)

@@ -18,7 +18,8 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from icalendar import Event
 from sqlalchemy import and_, exists, or_, select, update
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import contains_eager, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.auth.models import Role, RoleGrant, User, UserLanguage
 from app.database import utcnow
@@ -817,7 +818,7 @@ def unlogged_dialogs(
     cutoff = now - LOG_DUE_AFTER if overdue_only else now
     query = (
         select(Dialog)
-        .options(selectinload(Dialog.log))  # none has one: one query says so for all
+        .options(lazyload(Dialog.log))
         .where(Dialog.status == DialogStatus.PLANNED, Dialog.ends_at <= cutoff)
         .where(~exists().where(SessionLog.dialog_id == Dialog.id))
         .order_by(Dialog.ends_at.desc())
@@ -832,7 +833,10 @@ def unlogged_dialogs(
                 DialogModerator.role != ModeratorRole.TRAINEE,
             )
         )
-    return list(db.session.scalars(query))
+    dialogs = list(db.session.scalars(query))
+    for dialog in dialogs:
+        set_committed_value(dialog, "log", None)  # none has one, as the query asked: no query needs to say so
+    return dialogs
 
 
 def mark_follow_up(by: User, follow_up: FollowUp, done: bool) -> None:
