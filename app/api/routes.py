@@ -10,8 +10,6 @@ from pathlib import Path
 from flask import current_app, flash, g, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from app.api import bp, services
 from app.api.forms import TokenForm
@@ -80,7 +78,7 @@ def _shift_fields(shift) -> dict:
 
 def _load_activity_types() -> list[ActivityType]:
     """Every activity type with its names into the session, so shifts take theirs from there."""
-    return db.session.scalars(select(ActivityType).options(joinedload(ActivityType.names))).unique().all()
+    return shift_services.activity_types_with_names()
 
 
 @bp.get("/api/v1/shifts/mine")
@@ -89,9 +87,7 @@ def my_shifts():
     """The user's shifts to come: confirmed or on the waitlist, soonest first."""
     user = g.api_user
     g.activity_types = _load_activity_types()  # held for the request: the session keeps them only while referenced
-    signups = db.session.scalars(
-        shift_services.own_signups_query(user).where(Shift.ends_at > utcnow()).order_by(Shift.starts_at)
-    ).all()
+    signups = shift_services.own_signups(user, utcnow())
     stats = shift_services.signup_stats(user, [s.shift_id for s in signups])
     return jsonify(
         {
@@ -116,11 +112,8 @@ def open_shifts():
     limit = min(int_arg("limit", OPEN_SHIFTS_DEFAULT), OPEN_SHIFTS_MAX)
     eligibility = shift_services.Eligibility.of(user)
     g.activity_types = _load_activity_types()
-    shifts = db.session.scalars(
-        shift_services.open_shifts_query(eligibility.circle_ids, utcnow())
-        .order_by(Shift.starts_at, Shift.id)
-        .limit(limit)
-    ).all()
+    query, params = shift_services.open_shifts_query(eligibility.circle_ids, utcnow())
+    shifts = db.session.scalars(query.order_by(Shift.starts_at, Shift.id).limit(limit), params).all()
     stats = shift_services.signup_stats(user, [s.id for s in shifts])
     items = []
     for shift in shifts:

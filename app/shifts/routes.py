@@ -7,13 +7,14 @@ import re
 import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import cache
 
 from flask import abort, flash, g, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from sqlalchemy import func, literal, select, text, union_all
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import bindparam, func, literal, select, text, union_all
+from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
 from app.auth.models import User
@@ -79,27 +80,30 @@ def _activity_types() -> list[ActivityType]:
     """Every activity type with its names, once per request: the filter shows them and each card's label reads
     them from the session instead of loading names per list."""
     if "activity_types" not in g:
-        g.activity_types = (
-            db.session.scalars(select(ActivityType).options(joinedload(ActivityType.names)).order_by(ActivityType.name))
-            .unique()
-            .all()
-        )
+        g.activity_types = services.activity_types_with_names()
     return g.activity_types
+
+
+@cache
+def _places_statement(by_district: bool):
+    wanted = (
+        Circle.district_id == bindparam("district_id")
+        if by_district
+        else Circle.id.in_(bindparam("circle_ids", expanding=True))
+    )
+    return union_all(
+        select(literal("district").label("kind"), District.id, District.name),
+        select(literal("circle").label("kind"), Circle.id, Circle.name).where(wanted),
+    ).order_by(text("kind DESC"), text("name"))
 
 
 def _places_choices(district_id: int | None, circle_ids: set[int]) -> tuple[list, list[tuple[int, str]]]:
     """Districts and the circles worth offering, in one query: the chosen district's circles, or else the person's
     own. A city has some 150 circles; a phone's select of them all helps nobody and costs every page."""
     if district_id is not None:
-        wanted = Circle.district_id == district_id
+        rows = db.session.execute(_places_statement(True), {"district_id": district_id}).all()
     else:
-        wanted = Circle.id.in_(circle_ids) if circle_ids else literal(False)
-    rows = db.session.execute(
-        union_all(
-            select(literal("district").label("kind"), District.id, District.name),
-            select(literal("circle").label("kind"), Circle.id, Circle.name).where(wanted),
-        ).order_by(text("kind DESC"), text("name"))
-    ).all()
+        rows = db.session.execute(_places_statement(False), {"circle_ids": sorted(circle_ids)}).all()
     districts = [(row.id, row.name) for row in rows if row.kind == "district"]
     circles = [(row.id, row.name) for row in rows if row.kind == "circle"]
     return districts, circles
@@ -159,7 +163,7 @@ def open_shifts():
 
     now = utcnow()
     _activity_types()  # the cards' labels then need no query of their own
-    query = services.open_shifts_query(eligibility.circle_ids, now)
+    query, params = services.open_shifts_query(eligibility.circle_ids, now)
     if form.district.data:
         query = query.join(Circle, Circle.id == Shift.circle_id).where(Circle.district_id == int(form.district.data))
     if form.circle.data:
@@ -180,7 +184,7 @@ def open_shifts():
     # Without it, the page and one more (to know there is more) are all there is to read.
     batch = SCAN_BATCH if form.mine.data else wanted + 1
     for offset in range(0, MAX_SCAN, batch):
-        shifts = db.session.scalars(query.order_by(Shift.starts_at, Shift.id).offset(offset).limit(batch)).all()
+        shifts = db.session.scalars(query.order_by(Shift.starts_at, Shift.id).offset(offset).limit(batch), params).all()
         stats = services.signup_stats(current_user, [s.id for s in shifts])
         for shift in shifts:
             signup = stats.own.get(shift.id)
@@ -207,9 +211,8 @@ def my_shifts():
     """The user's upcoming and past shifts, with hours and this year's total."""
     now = utcnow()
     _activity_types()  # the cards' labels then need no query of their own
-    own = services.own_signups_query(current_user)
-    upcoming = db.session.scalars(own.where(Shift.ends_at > now).order_by(Shift.starts_at)).all()
-    past = db.session.scalars(own.where(Shift.ends_at <= now).order_by(Shift.starts_at.desc()).limit(50)).all()
+    upcoming = services.own_signups(current_user, now)
+    past = services.own_signups(current_user, now, to_come=False)
     stats = services.signup_stats(current_user, [s.shift_id for s in upcoming])
     counts, positions = stats.counts, stats.positions
     year = local_today().year

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache, lru_cache
 from itertools import islice
 
 from dateutil.rrule import WEEKLY, rrule, rrulestr
@@ -65,6 +65,7 @@ from app.views import public_url
 
 MAX_SERIES_OCCURRENCES = 200
 MAX_SHIFT_HOURS = 24
+PAST_SHIFTS_SHOWN = 50
 WORKING_LEVELS = (LanguageLevel.WORKING, LanguageLevel.FLUENT, LanguageLevel.NATIVE)
 
 DEFAULT_ACTIVITIES = {
@@ -435,16 +436,21 @@ class SignupStats:
     positions: dict[int, int]
 
 
+@cache
+def _signup_stats_statement():
+    return (
+        select(Signup.id, Signup.shift_id, Signup.user_id, Signup.status)
+        .where(Signup.shift_id.in_(bindparam("shift_ids", expanding=True)), Signup.status != SignupStatus.CANCELLED)
+        .order_by(Signup.shift_id, Signup.requested_at, Signup.id)
+    )
+
+
 def signup_stats(user: User, shift_ids: list[int]) -> SignupStats:
     """Read the active sign-ups of the shifts once (a few columns each) and count them here."""
     stats = SignupStats({}, {}, {})
     if not shift_ids:
         return stats
-    rows = db.session.execute(
-        select(Signup.id, Signup.shift_id, Signup.user_id, Signup.status)
-        .where(Signup.shift_id.in_(shift_ids), Signup.status != SignupStatus.CANCELLED)
-        .order_by(Signup.shift_id, Signup.requested_at, Signup.id)
-    ).all()
+    rows = db.session.execute(_signup_stats_statement(), {"shift_ids": list(shift_ids)}).all()
     waiting: dict[int, int] = {}
     user_id = user.id  # once: the user may be a proxy that looks itself up at every attribute
     for row in rows:
@@ -458,11 +464,8 @@ def signup_stats(user: User, shift_ids: list[int]) -> SignupStats:
     return stats
 
 
-def open_shifts_query(circle_ids: Iterable[int], now: datetime):
-    """Scheduled shifts to come that are open to all or belong to one of the circles, with what a card shows.
-
-    The activity type is taken from the session: callers load every activity type first (there are few).
-    """
+@cache
+def _open_shifts_statement():
     return (
         select(Shift)
         .options(
@@ -470,14 +473,24 @@ def open_shifts_query(circle_ids: Iterable[int], now: datetime):
             joinedload(Shift.accommodation),
             lazyload(Shift.activity_type),
         )
-        .where(Shift.status == ShiftStatus.SCHEDULED, Shift.starts_at > now)
-        .where(or_(Shift.open_to_all.is_(True), Shift.circle_id.in_(set(circle_ids))))
+        .where(Shift.status == ShiftStatus.SCHEDULED, Shift.starts_at > bindparam("now"))
+        .where(or_(Shift.open_to_all.is_(True), Shift.circle_id.in_(bindparam("circle_ids", expanding=True))))
     )
 
 
-def own_signups_query(user: User):
-    """The person's sign-ups that are not cancelled, with their shifts (join Shift to filter and order)."""
-    return (
+def open_shifts_query(circle_ids: Iterable[int], now: datetime):
+    """Scheduled shifts to come that are open to all or belong to one of the circles, with what a card shows,
+    and the parameters to run it with: `db.session.scalars(query.where(...), params)`.
+
+    The statement is built once (building it costs more than running it); callers narrow it further.
+    The activity type is taken from the session: callers load every activity type first (there are few).
+    """
+    return _open_shifts_statement(), {"now": now, "circle_ids": sorted(set(circle_ids))}
+
+
+@cache
+def _own_signups_statement(to_come: bool):
+    query = (
         select(Signup)
         .join(Shift, Shift.id == Signup.shift_id)
         .options(
@@ -485,8 +498,27 @@ def own_signups_query(user: User):
             contains_eager(Signup.shift).joinedload(Shift.accommodation),
             contains_eager(Signup.shift).lazyload(Shift.activity_type),
         )
-        .where(Signup.user_id == user.id, Signup.status != SignupStatus.CANCELLED)
+        .where(Signup.user_id == bindparam("user_id"), Signup.status != SignupStatus.CANCELLED)
     )
+    if to_come:
+        return query.where(Shift.ends_at > bindparam("now")).order_by(Shift.starts_at)
+    return query.where(Shift.ends_at <= bindparam("now")).order_by(Shift.starts_at.desc()).limit(PAST_SHIFTS_SHOWN)
+
+
+def own_signups(user: User, now: datetime, to_come: bool = True) -> list[Signup]:
+    """The person's sign-ups that are not cancelled, with their shifts: those to come, soonest first, or the
+    latest `PAST_SHIFTS_SHOWN` past ones, latest first. Callers load the activity types first."""
+    return list(db.session.scalars(_own_signups_statement(to_come), {"user_id": user.id, "now": now}))
+
+
+@cache
+def _activity_types_statement():
+    return select(ActivityType).options(joinedload(ActivityType.names)).order_by(ActivityType.name)
+
+
+def activity_types_with_names() -> list[ActivityType]:
+    """Every activity type with its names, in one query: lists take each shift's type from the session."""
+    return list(db.session.scalars(_activity_types_statement()).unique())
 
 
 @dataclass
@@ -779,15 +811,20 @@ def circle_coordinators(circle: Circle) -> list[User]:
     )
 
 
+@cache
+def _hours_statement():
+    return (
+        select(func.coalesce(func.sum(Signup.hours), 0))
+        .join(Shift, Shift.id == Signup.shift_id)
+        .where(Signup.user_id == bindparam("user_id"), Signup.attendance == Attendance.ATTENDED)
+        .where(Shift.starts_at >= bindparam("start"), Shift.starts_at < bindparam("end"))
+    )
+
+
 def hours_in_year(user: User, year: int) -> Decimal:
     start = local_to_utc(datetime(year, 1, 1))
     end = local_to_utc(datetime(year + 1, 1, 1))
-    total = db.session.scalar(
-        select(func.coalesce(func.sum(Signup.hours), 0))
-        .join(Shift, Shift.id == Signup.shift_id)
-        .where(Signup.user_id == user.id, Signup.attendance == Attendance.ATTENDED)
-        .where(Shift.starts_at >= start, Shift.starts_at < end)
-    )
+    total = db.session.scalar(_hours_statement(), {"user_id": user.id, "start": start, "end": end})
     return Decimal(total or 0)
 
 
