@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import importlib
+from functools import cache
 from urllib.parse import unquote_to_bytes
 
 from flask import Flask, abort, request
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -157,14 +158,16 @@ def _init_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(session_token: str) -> User | None:
-        # The roles come in the same query: every page's navigation and policies read them.
-        return (
-            db.session.scalars(
-                select(User).options(joinedload(User.role_grants)).where(User.session_token == session_token)
-            )
-            .unique()
-            .one_or_none()
-        )
+        return db.session.scalars(_user_by_session_token(), {"session_token": session_token}).unique().one_or_none()
+
+
+@cache
+def _user_by_session_token():
+    """The signed-in person with their roles, which every page's navigation and policies read. Built on first use
+    (the models must all be mapped) and once: every signed-in request runs it, and building it costs more."""
+    from app.auth.models import User
+
+    return select(User).options(joinedload(User.role_grants)).where(User.session_token == bindparam("session_token"))
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from functools import cache
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from sqlalchemy import exists, or_, select
+from sqlalchemy import bindparam, exists, or_, select
 from sqlalchemy.orm import lazyload, selectinload
 
 from app.auth.models import Role, RoleGrant, UserLanguage
@@ -85,41 +86,49 @@ def _other_language_choices() -> list:
 # --- lists -------------------------------------------------------------------------------------------------
 
 
-@bp.get("/dialogs")
-@login_required
-def index():
-    """Upcoming dialogs (one's own, or all for staff) and held dialogs that still need their log."""
-    require(can_see_dialogs(current_user))
-    now = utcnow()
+@cache
+def _upcoming_statement(own_only: bool):
+    """Dialogs not yet over, soonest first; built once (building costs more than running it)."""
     query = (
         select(Dialog)
         .options(
             selectinload(Dialog.languages).selectinload(DialogLanguage.requests),
             lazyload(Dialog.moderators),  # the list names no moderator
         )
-        .where(Dialog.ends_at > now)
+        .where(Dialog.ends_at > bindparam("now"))
         # No dialog lasts longer than that: the bound lets the start-time index skip the city's past dialogs.
-        .where(Dialog.starts_at > now - timedelta(hours=services.MAX_DIALOG_HOURS))
+        .where(Dialog.starts_at > bindparam("since"))
         .order_by(Dialog.starts_at, Dialog.id)
     )
+    if not own_only:
+        return query
+    user_id = bindparam("user_id")
+    return query.where(
+        or_(
+            exists().where(DialogModerator.dialog_id == Dialog.id, DialogModerator.user_id == user_id),
+            exists().where(
+                DialogLanguage.dialog_id == Dialog.id,
+                or_(DialogLanguage.interpreter_id == user_id, DialogLanguage.shadow_id == user_id),
+            ),
+        )
+    )
+
+
+@bp.get("/dialogs")
+@login_required
+def index():
+    """Upcoming dialogs (one's own, or all for staff) and held dialogs that still need their log."""
+    require(can_see_dialogs(current_user))
+    now = utcnow()
     page = min(int_arg("page", 1), MAX_PAGES)
     wanted = DIALOG_PAGE_SIZE * page
     default_scope = "all" if current_user.is_staff else "mine"
     scope = request.args.get("scope", default_scope)
     if scope not in ("mine", "all"):
         scope = default_scope
-    if scope == "mine":
-        query = query.where(
-            or_(
-                exists().where(DialogModerator.dialog_id == Dialog.id, DialogModerator.user_id == current_user.id),
-                exists().where(
-                    DialogLanguage.dialog_id == Dialog.id,
-                    or_(DialogLanguage.interpreter_id == current_user.id, DialogLanguage.shadow_id == current_user.id),
-                ),
-            )
-        )
+    params = {"now": now, "since": now - timedelta(hours=services.MAX_DIALOG_HOURS), "user_id": current_user.id}
     # One more than the page shows, to know whether there is more.
-    upcoming = db.session.scalars(query.limit(wanted + 1)).all()
+    upcoming = db.session.scalars(_upcoming_statement(scope == "mine").limit(wanted + 1), params).all()
     unlogged = []
     if current_user.is_staff:
         unlogged = services.unlogged_dialogs(None, limit=UNLOGGED_SHOWN + 1)

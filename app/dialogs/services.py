@@ -12,12 +12,13 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from icalendar import Event
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, bindparam, exists, or_, select, update
 from sqlalchemy.orm import contains_eager, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -805,6 +806,29 @@ def write_log(by: User, dialog: Dialog, details: LogDetails, key: str) -> tuple[
     return log, True
 
 
+@cache
+def _unlogged_statement(own_only: bool, unreminded_only: bool):
+    """Built once for each kind of list: building the statement costs more than running it."""
+    query = (
+        select(Dialog)
+        .options(lazyload(Dialog.log))
+        .where(Dialog.status == DialogStatus.PLANNED, Dialog.ends_at <= bindparam("cutoff"))
+        .where(~exists().where(SessionLog.dialog_id == Dialog.id))
+        .order_by(Dialog.ends_at.desc())
+    )
+    if unreminded_only:
+        query = query.where(Dialog.log_reminder_sent_at.is_(None))
+    if own_only:
+        query = query.where(
+            exists().where(
+                DialogModerator.dialog_id == Dialog.id,
+                DialogModerator.user_id == bindparam("user_id"),
+                DialogModerator.role != ModeratorRole.TRAINEE,
+            )
+        )
+    return query
+
+
 def unlogged_dialogs(
     user: User | None,
     now: datetime | None = None,
@@ -815,25 +839,11 @@ def unlogged_dialogs(
     """Held dialogs without a log, the latest first: the user's own, or all of them for staff (user None);
     the latest `limit` of them, or every one not yet reminded of."""
     now = now or utcnow()
-    cutoff = now - LOG_DUE_AFTER if overdue_only else now
-    query = (
-        select(Dialog)
-        .options(lazyload(Dialog.log))
-        .where(Dialog.status == DialogStatus.PLANNED, Dialog.ends_at <= cutoff)
-        .where(~exists().where(SessionLog.dialog_id == Dialog.id))
-        .order_by(Dialog.ends_at.desc())
-    )
-    # The reminder run reads every unreminded one; the lists show the latest few.
-    query = query.where(Dialog.log_reminder_sent_at.is_(None)) if unreminded_only else query.limit(limit)
-    if user is not None:
-        query = query.where(
-            exists().where(
-                DialogModerator.dialog_id == Dialog.id,
-                DialogModerator.user_id == user.id,
-                DialogModerator.role != ModeratorRole.TRAINEE,
-            )
-        )
-    dialogs = list(db.session.scalars(query))
+    query = _unlogged_statement(user is not None, unreminded_only)
+    if not unreminded_only:  # the reminder run reads every unreminded one; the lists show the latest few
+        query = query.limit(limit)
+    params = {"cutoff": now - LOG_DUE_AFTER if overdue_only else now, "user_id": user.id if user else None}
+    dialogs = list(db.session.scalars(query, params))
     for dialog in dialogs:
         set_committed_value(dialog, "log", None)  # none has one, as the query asked: no query needs to say so
     return dialogs
