@@ -6,7 +6,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from flask import Response, abort, flash, redirect, request, url_for
-from flask_babel import format_decimal, format_percent
+from flask_babel import format_decimal, format_percent, format_time
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -145,12 +145,14 @@ def index():
     require(can_see_reports(current_user))
     scope, circle, district = _scope()
     scope_args = _scope_args(circle, district)
+    can_see_city = can_see_city_reports(current_user)
     context = {
         "circle": circle,
         "district": district,
-        "circles": services.circles_for(current_user),
-        "districts": services.all_districts() if can_see_city_reports(current_user) else [],
-        "can_see_city": can_see_city_reports(current_user),
+        # Staff choose a district, coordinators one of their circles.
+        "circles": [] if can_see_city else services.circles_for(current_user),
+        "districts": services.all_districts() if can_see_city else [],
+        "can_see_city": can_see_city,
         "args": request.args,
         "period_kinds": list(PeriodKind),
         "kinds": Kind,
@@ -161,12 +163,13 @@ def index():
         return render(
             "reports/index.html", block="report", status=error.status_code, error=error, report=None, **context
         )
-    report = services.activity_report(scope, period, local_today())
+    report = services.report_from(services.kept_report_figures(scope, period, local_today()))
     return render(
         "reports/index.html",
         block="report",
         report=report,
         period=period,
+        computed_at=format_time(report.computed_at, "short"),
         download_args=_download_args(period, scope_args),
         **context,
         **_period_links(period, scope_args),
@@ -195,7 +198,7 @@ def export(table: str, fmt: str):
         abort(404)
     scope, circle, _district = _scope()
     period = parse_period(request.args, local_today())
-    report = services.activity_report(scope, period, local_today())
+    report = services.report_from(services.kept_report_figures(scope, period, local_today()))
     if table not in report.tables:
         abort(404)
     where = f"-{circle.id}" if circle else (f"-d{scope.district_id}" if scope.district_id else "")
