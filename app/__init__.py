@@ -15,7 +15,7 @@ from werkzeug.routing import IntegerConverter
 
 from app import mail
 from app.config import load_config
-from app.extensions import babel, compress, csrf, db, htmx, limiter, login_manager, migrate, talisman
+from app.extensions import babel, cache, compress, csrf, db, htmx, limiter, login_manager, migrate, talisman
 
 CONTENT_SECURITY_POLICY = {
     "default-src": "'self'",
@@ -130,6 +130,7 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     htmx.init_app(app)
     compress.init_app(app)
+    cache.init_app(app)
     # Registered after Flask-Compress, so it runs before it (after_request runs in reverse order).
     app.after_request(_read_static_file_whole)
     mail.init_app(app)

@@ -74,6 +74,11 @@ def load_config() -> dict:
         "MAIL_USE_TLS": _bool(os.environ.get("MAIL_USE_TLS"), default=True),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Lotse <no-reply@lotse.invalid>"),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        # Computed report figures, shared by all instances through Redis, else kept in each process.
+        "CACHE_TYPE": "RedisCache" if redis_url else "SimpleCache",
+        "CACHE_REDIS_URL": redis_url,
+        "CACHE_KEY_PREFIX": "lotse:",
+        "REPORT_CACHE_SECONDS": int(os.environ.get("REPORT_CACHE_SECONDS", "120")),
         "RATELIMIT_LOGIN_IP": os.environ.get("RATELIMIT_LOGIN_IP", "20 per 5 minutes"),
         "RATELIMIT_LOGIN_ACCOUNT": os.environ.get("RATELIMIT_LOGIN_ACCOUNT", "5 per 5 minutes"),
         "RATELIMIT_API": os.environ.get("RATELIMIT_API", "120 per minute"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import request
 from flask_babel import Babel
+from flask_caching import Cache
 from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -43,6 +44,8 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enable
 talisman = Talisman()
 htmx = Htmx()
 compress = Compress()
+# Report figures (app.reports.services); the templates keep no cache of their own.
+cache = Cache(with_jinja2_ext=False)
 
 
 def is_htmx_partial() -> bool:

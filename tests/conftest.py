@@ -178,6 +178,8 @@ def testing_config(database_url: str, smtp_server) -> dict:
         "MAIL_USE_TLS": False,
         "MAIL_USERNAME": None,
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Each test sees the figures as they are; tests/reports/test_cache.py switches the cache on.
+        "REPORT_CACHE_SECONDS": 0,
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 8192,
         "SESSION_COOKIE_SECURE": False,

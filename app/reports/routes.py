@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 from urllib.parse import urlencode
 
+from babel import dates, numbers
 from flask import Response, abort, flash, redirect, request, url_for
-from flask_babel import format_decimal, format_percent
+from flask_babel import format_time, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -14,7 +16,6 @@ from app.database import local_today
 from app.errors import DomainError
 from app.extensions import db
 from app.places.models import Circle, District
-from app.proposals.services import money
 from app.reports import bp, exports, services
 from app.reports.charts import bar_chart, line_chart
 from app.reports.forms import population_form
@@ -48,18 +49,42 @@ def format_cell(value, kind: Kind) -> str:
         return "–"
     if kind is Kind.TEXT:
         return str(value)
+    return _formatted(value, type(value), kind, str(get_locale()))
+
+
+def report_rows(table: Table) -> list[list[tuple[str, bool]]]:
+    """The table's body as the page shows it: each cell's text and whether it is a number (aligned as one)."""
+    locale = str(get_locale())
+    kinds = [(column.kind, column.kind is not Kind.TEXT) for column in table.columns]
+    return [
+        [
+            ("–" if value is None or value == "" else _formatted(value, type(value), kind, locale) if numeric
+             else str(value), numeric)
+            for value, (kind, numeric) in zip(row, kinds, strict=True)
+        ]
+        for row in table.rows
+    ]  # fmt: skip
+
+
+@lru_cache(maxsize=4096)
+def _formatted(value, _type: type, kind: Kind, locale: str) -> str:
+    """The formatting behind `format_cell`: a report shows the same few numbers many times, each is made once.
+
+    The type is part of the key: 1 and Decimal("1.0") are equal, but not written alike everywhere.
+    """
     if kind is Kind.MONEY:
-        return money(value)
+        return numbers.format_currency(value / 100, "EUR", locale=locale)  # as proposals.services.money
     if kind is Kind.PERCENT:
-        return format_percent(value, "#,##0.0 %")
+        return numbers.format_percent(value, "#,##0.0 %", locale=locale)
     if kind is Kind.HOURS:
-        return format_decimal(value, "#,##0.#")
+        return numbers.format_decimal(value, "#,##0.#", locale=locale)
     if kind is Kind.MONTH:
-        return exports.month_label(value)
-    return format_decimal(value)
+        return dates.format_skeleton("yMMM", value, locale=locale)
+    return numbers.format_decimal(value, locale=locale)
 
 
 bp.add_app_template_filter(format_cell, "report_cell")
+bp.add_app_template_filter(report_rows, "report_rows")
 
 
 def _scope() -> tuple[Scope, Circle | None, District | None]:
@@ -145,12 +170,14 @@ def index():
     require(can_see_reports(current_user))
     scope, circle, district = _scope()
     scope_args = _scope_args(circle, district)
+    can_see_city = can_see_city_reports(current_user)
     context = {
         "circle": circle,
         "district": district,
-        "circles": services.circles_for(current_user),
-        "districts": services.all_districts() if can_see_city_reports(current_user) else [],
-        "can_see_city": can_see_city_reports(current_user),
+        # Staff choose a district, coordinators one of their circles.
+        "circles": [] if can_see_city else services.circles_for(current_user),
+        "districts": services.all_districts() if can_see_city else [],
+        "can_see_city": can_see_city,
         "args": request.args,
         "period_kinds": list(PeriodKind),
         "kinds": Kind,
@@ -161,12 +188,13 @@ def index():
         return render(
             "reports/index.html", block="report", status=error.status_code, error=error, report=None, **context
         )
-    report = services.activity_report(scope, period, local_today())
+    report = services.report_from(services.kept_report_figures(scope, period, local_today()))
     return render(
         "reports/index.html",
         block="report",
         report=report,
         period=period,
+        computed_at=format_time(report.computed_at, "short"),
         download_args=_download_args(period, scope_args),
         **context,
         **_period_links(period, scope_args),
@@ -195,7 +223,7 @@ def export(table: str, fmt: str):
         abort(404)
     scope, circle, _district = _scope()
     period = parse_period(request.args, local_today())
-    report = services.activity_report(scope, period, local_today())
+    report = services.report_from(services.kept_report_figures(scope, period, local_today()))
     if table not in report.tables:
         abort(404)
     where = f"-{circle.id}" if circle else (f"-d{scope.district_id}" if scope.district_id else "")

@@ -1,7 +1,9 @@
 """The figures of the reports, each counted in SQL (GROUP BY), never by loading rows into Python.
 
-A report reads a fixed number of queries, however many districts, shifts or dialogs there are: each
-figure is one grouped query for the whole scope, never one query per district or per month.
+A report reads a fixed number of queries, however many districts, shifts or dialogs there are: all figures
+per district are one statement (a grouped subquery each), the month trend another, never one query per
+district or per month. The figures carry no words of any language, so they can be kept for a short time
+(`kept_report_figures`) and put into the reader's language afterwards (`report_from`).
 """
 
 from __future__ import annotations
@@ -10,20 +12,24 @@ import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import NamedTuple
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Float, and_, case, distinct, func, literal, or_, select
+from sqlalchemy import Float, and_, case, distinct, func, literal, or_, select, union_all
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.functions import FunctionElement
 
 from app.auth.models import User
-from app.database import utcnow
+from app.database import UTCDateTime, utcnow
 from app.dialogs.models import Dialog, DialogLanguage, DialogStatus, FollowUp, SessionLog
-from app.extensions import db
+from app.extensions import cache, db
+from app.names import NamedInLanguages
 from app.places.models import LARGE_ACCOMMODATION_PLACES, Accommodation, Circle, District, circle_accommodations
-from app.proposals.models import GRANTED_STATES, FundingProgramme, Proposal, ProposalState
+from app.proposals.models import GRANTED_STATES, DistrictBudget, FundingProgramme, Proposal, ProposalState
 from app.reports.models import DistrictPopulation
-from app.reports.periods import Period, PeriodKind, add_months, local_midnight_utc
+from app.reports.periods import Period, add_months, local_midnight_utc
 from app.shifts.models import Attendance, Shift, ShiftStatus, Signup, SignupStatus
 
 # A district holds more (or fewer) accommodation places than its share of the population by more than this
@@ -72,6 +78,13 @@ class Scope:
         return self.district_id is None and self.circle_ids is None
 
     @property
+    def key(self) -> str:
+        """The scope in a cache key."""
+        if self.circle_ids is not None:
+            return "circles-" + "-".join(map(str, self.circle_ids))
+        return f"district-{self.district_id}" if self.district_id is not None else "city"
+
+    @property
     def has_money(self) -> bool:
         """Proposals and budgets belong to districts, not to circles: circle reports leave them out."""
         return self.circle_ids is None
@@ -97,7 +110,7 @@ class Scope:
 
     def districts(self):
         """The districts the report has a row for."""
-        query = select(District.id, District.name).order_by(District.name)
+        query = select(District.id, District.name)
         if self.district_id is not None:
             query = query.where(District.id == self.district_id)
         if self.circle_ids is not None:
@@ -136,6 +149,9 @@ class Table:
 
 # --- the activity report ---------------------------------------------------------------------------------------
 
+# Part of the cache key: figures of another shape, kept by an earlier deploy in a shared cache, are never read.
+FIGURES_VERSION = 1
+
 
 @dataclass
 class DistrictFigures:
@@ -173,6 +189,40 @@ def _ratio(part, whole) -> Decimal | None:
     return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"))
 
 
+class ProgrammeName(NamedTuple):
+    locale: str
+    name: str
+
+
+@dataclass
+class ProgrammeFigures(NamedInLanguages):
+    """A funding programme as the budget tables need it, detached from the database so that it can be kept."""
+
+    id: int
+    name: str
+    names: list[ProgrammeName]
+    year: int
+    budget_cents: int
+    district_budgets: dict[int, int]  # district id: budget in cents
+
+    display_name = FundingProgramme.display_name
+
+
+@dataclass
+class Figures:
+    """What a report counts, before any of it is put into words: the same for every reader, so it can be kept."""
+
+    scope: Scope
+    period: Period
+    computed_at: datetime
+    districts: list[DistrictFigures]
+    volunteers_total: int  # people who helped in two districts are one person here
+    months: list[tuple[date, Decimal, int, int, int]]  # month, hours, volunteers, shifts, dialogs held
+    languages: list[tuple[str, int, int, int, int, Decimal]]  # code, needed, covered, held/coming uncovered, hours
+    proposals: list[tuple[int, int, ProposalState, int, int, int]] = field(default_factory=list)
+    programmes: list[ProgrammeFigures] = field(default_factory=list)
+
+
 @dataclass
 class Report:
     period: Period
@@ -181,6 +231,7 @@ class Report:
     total: DistrictFigures
     tables: dict[str, Table]
     months: list[tuple[date, Decimal, int, int, int]]  # month, hours, volunteers, shifts, dialogs held
+    computed_at: datetime
 
 
 def _shifts_in(period: Period):
@@ -204,36 +255,15 @@ _ACTIVE_SIGNUP = and_(
     Signup.status == SignupStatus.CONFIRMED,
     or_(Signup.attendance.is_(None), Signup.attendance == Attendance.ATTENDED),
 )
+_ATTENDED_HOURS = case((Signup.attendance == Attendance.ATTENDED, Signup.hours))
 
 
 def _count_if(condition):
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _shift_figures(scope: Scope, period: Period) -> dict:
-    # Confirmed sign-ups per shift of the period only: the sign-ups of other years are never read.
-    confirmed = (
-        select(Signup.shift_id, func.count().label("n"))
-        .join(Shift, Shift.id == Signup.shift_id)
-        .where(Signup.status == SignupStatus.CONFIRMED, _shifts_in(period))
-        .group_by(Signup.shift_id)
-        .subquery()
-    )
-    taken = func.coalesce(confirmed.c.n, 0)
-    query = (
-        select(
-            Circle.district_id,
-            func.count(Shift.id),
-            func.coalesce(func.sum(Shift.capacity), 0),
-            func.coalesce(func.sum(taken), 0),
-            _count_if(taken >= Shift.capacity),
-        )
-        .join(Circle, Circle.id == Shift.circle_id)
-        .outerjoin(confirmed, confirmed.c.shift_id == Shift.id)
-        .where(_shifts_in(period))
-        .group_by(Circle.district_id)
-    )
-    return {row[0]: row[1:] for row in db.session.execute(scope.shifts(query))}
+def _zero(column):
+    return func.coalesce(column, 0)
 
 
 def _signup_query(scope: Scope, period: Period, *columns):
@@ -247,63 +277,121 @@ def _signup_query(scope: Scope, period: Period, *columns):
     return scope.shifts(query)
 
 
-def _signup_figures(scope: Scope, period: Period) -> dict:
-    query = _signup_query(
-        scope,
-        period,
-        Circle.district_id,
-        func.count(distinct(case((_ACTIVE_SIGNUP, Signup.user_id)))),
-        func.coalesce(func.sum(case((Signup.attendance == Attendance.ATTENDED, Signup.hours))), 0),
-        _count_if(and_(Signup.status == SignupStatus.CANCELLED, Signup.late_cancellation.is_(True))),
-        _count_if(Signup.attendance == Attendance.NO_SHOW),
-    ).group_by(Circle.district_id)
-    return {row[0]: row[1:] for row in db.session.execute(query)}
-
-
-def _volunteers_total(scope: Scope, period: Period) -> int:
-    """People who helped in two districts are one person in the total."""
-    query = _signup_query(scope, period, func.count(distinct(Signup.user_id))).where(_ACTIVE_SIGNUP)
-    return int(db.session.scalar(query) or 0)
-
-
 def _dialog_query(scope: Scope, *columns):
     query = select(*columns).select_from(Dialog).join(Accommodation, Accommodation.id == Dialog.accommodation_id)
     return scope.dialogs(query)
 
 
-def _dialog_figures(scope: Scope, period: Period, now: datetime) -> dict:
-    query = (
+def _district_figures(scope: Scope, period: Period, now: datetime, today: date) -> tuple[list[DistrictFigures], int]:
+    """Every per-district figure and the city's helpers in one statement: each part grouped in a subquery."""
+    # The sign-ups are read once, per shift; a shift's figures then add up per district.
+    per_shift = (
+        _signup_query(
+            scope,
+            period,
+            Signup.shift_id.label("shift_id"),
+            _count_if(Signup.status == SignupStatus.CONFIRMED).label("taken"),
+            func.sum(_ATTENDED_HOURS).label("hours"),
+            _count_if(and_(Signup.status == SignupStatus.CANCELLED, Signup.late_cancellation.is_(True))).label("late"),
+            _count_if(Signup.attendance == Attendance.NO_SHOW).label("no_shows"),
+        )
+        .group_by(Signup.shift_id)
+        .subquery()
+    )
+    taken = _zero(per_shift.c.taken)
+    shifts = scope.shifts(
+        select(
+            Circle.district_id.label("district_id"),
+            func.count(Shift.id).label("shifts"),
+            func.sum(Shift.capacity).label("places"),
+            func.sum(taken).label("taken"),
+            _count_if(taken >= Shift.capacity).label("filled"),
+            func.sum(per_shift.c.hours).label("hours"),
+            func.sum(per_shift.c.late).label("late"),
+            func.sum(per_shift.c.no_shows).label("no_shows"),
+        )
+        .select_from(Shift)
+        .join(Circle, Circle.id == Shift.circle_id)
+        .outerjoin(per_shift, per_shift.c.shift_id == Shift.id)
+        .where(_shifts_in(period))
+        .group_by(Circle.district_id)
+    ).subquery()
+    # Who helped, each person once per district, and once in the whole scope.
+    volunteers = (
+        _signup_query(
+            scope, period, Circle.district_id.label("district_id"), func.count(distinct(Signup.user_id)).label("n")
+        )
+        .where(_ACTIVE_SIGNUP)
+        .group_by(Circle.district_id)
+        .subquery()
+    )
+    everyone = (
+        _signup_query(scope, period, func.count(distinct(Signup.user_id))).where(_ACTIVE_SIGNUP).scalar_subquery()
+    )
+    dialogs = (
         _dialog_query(
             scope,
-            Accommodation.district_id,
-            func.count(Dialog.id),
-            func.count(SessionLog.id),
-            func.coalesce(func.sum(SessionLog.refugees), 0),
-            func.coalesce(func.sum(SessionLog.volunteers), 0),
-            func.coalesce(func.sum(SessionLog.staff), 0),
+            Accommodation.district_id.label("district_id"),
+            func.count(Dialog.id).label("dialogs"),
+            func.count(SessionLog.id).label("logged"),
+            func.sum(SessionLog.refugees).label("refugees"),
+            func.sum(SessionLog.volunteers).label("volunteers"),
+            func.sum(SessionLog.staff).label("staff"),
         )
         .outerjoin(SessionLog, SessionLog.dialog_id == Dialog.id)
         .where(_dialogs_held(period, now))
         .group_by(Accommodation.district_id)
+        .subquery()
     )
-    return {row[0]: row[1:] for row in db.session.execute(query)}
-
-
-def _follow_up_figures(scope: Scope, period: Period, now: datetime, today: date) -> dict:
-    query = (
+    follow_ups = (
         _dialog_query(
             scope,
-            Accommodation.district_id,
-            func.count(FollowUp.id),
-            _count_if(FollowUp.done_at.is_(None)),
-            _count_if(and_(FollowUp.done_at.is_(None), FollowUp.due_on < today)),
+            Accommodation.district_id.label("district_id"),
+            func.count(FollowUp.id).label("total"),
+            _count_if(FollowUp.done_at.is_(None)).label("open"),
+            _count_if(and_(FollowUp.done_at.is_(None), FollowUp.due_on < today)).label("overdue"),
         )
         .join(SessionLog, SessionLog.dialog_id == Dialog.id)
         .join(FollowUp, FollowUp.log_id == SessionLog.id)
         .where(_dialogs_held(period, now))
         .group_by(Accommodation.district_id)
+        .subquery()
     )
-    return {row[0]: row[1:] for row in db.session.execute(query)}
+    districts = scope.districts().subquery()
+    query = (
+        select(
+            districts.c.id,
+            districts.c.name,
+            _zero(volunteers.c.n),
+            _zero(shifts.c.hours),
+            _zero(shifts.c.shifts),
+            _zero(shifts.c.places),
+            _zero(shifts.c.taken),
+            _zero(shifts.c.filled),
+            _zero(shifts.c.late),
+            _zero(shifts.c.no_shows),
+            _zero(dialogs.c.dialogs),
+            _zero(dialogs.c.logged),
+            _zero(dialogs.c.refugees),
+            _zero(dialogs.c.volunteers),
+            _zero(dialogs.c.staff),
+            _zero(follow_ups.c.total),
+            _zero(follow_ups.c.open),
+            _zero(follow_ups.c.overdue),
+            everyone,
+        )
+        .select_from(districts)
+        .outerjoin(shifts, shifts.c.district_id == districts.c.id)
+        .outerjoin(volunteers, volunteers.c.district_id == districts.c.id)
+        .outerjoin(dialogs, dialogs.c.district_id == districts.c.id)
+        .outerjoin(follow_ups, follow_ups.c.district_id == districts.c.id)
+        .order_by(districts.c.name)
+    )
+    rows, total = [], 0
+    for district_id, name, volunteer_count, hours, *counts, helpers_total in db.session.execute(query):
+        rows.append(DistrictFigures(district_id, name, int(volunteer_count), _hours(hours), *map(int, counts)))
+        total = int(helpers_total or 0)
+    return rows, total
 
 
 def _language_figures(scope: Scope, period: Period, now: datetime) -> list[tuple]:
@@ -333,125 +421,181 @@ def _language_figures(scope: Scope, period: Period, now: datetime) -> list[tuple
         .group_by(DialogLanguage.code)
         .order_by(DialogLanguage.code)
     )
-    return [tuple(row) for row in db.session.execute(query)]
+    return [
+        (code, int(needed), int(covered), int(held_uncovered), int(coming_uncovered), _hours(hours))
+        for code, needed, covered, held_uncovered, coming_uncovered, hours in db.session.execute(query)
+    ]
 
 
-def _month_bucket(column, months: list[date]):
-    """The index of the month (in the city's time zone) a timestamp falls in; NULL outside them all."""
+def _month_bounds(months: list[date]):
+    """The trend's months as rows (index, first moment, moment after) in UTC."""
     bounds = [local_midnight_utc(m) for m in months]
     bounds.append(local_midnight_utc(add_months(months[-1], 1)))
-    return case(
-        *((and_(column >= bounds[i], column < bounds[i + 1]), literal(i)) for i in range(len(months))),
-        else_=None,
-    )
+    rows = [
+        select(
+            literal(index).label("month"),
+            literal(bounds[index], UTCDateTime()).label("begins"),
+            literal(bounds[index + 1], UTCDateTime()).label("ends"),
+        )
+        for index in range(len(months))
+    ]
+    return (union_all(*rows) if len(rows) > 1 else rows[0]).cte("months")
 
 
 def _monthly(scope: Scope, period: Period, now: datetime) -> list[tuple[date, Decimal, int, int, int]]:
+    """Hours, helpers, shifts and dialogs held per month of the trend, in one statement.
+
+    Each month counts in subqueries of its own that find the month's shifts and dialogs through the index on
+    their start (a join on the months' bounds instead leaves SQLite to build an index of its own every time).
+    """
     months = period.trend_months()
-    first, last = local_midnight_utc(months[0]), Period.containing(PeriodKind.MONTH, months[-1]).ends_at
-    in_trend = and_(Shift.starts_at >= first, Shift.starts_at < last, Shift.status == ShiftStatus.SCHEDULED)
+    bounds = _month_bounds(months)
 
-    signups = scope.shifts(
-        select(
-            _month_bucket(Shift.starts_at, months).label("month"),
-            Signup.user_id,
-            Signup.status,
-            Signup.attendance,
-            Signup.hours,
-        )
-        .select_from(Signup)
-        .join(Shift, Shift.id == Signup.shift_id)
-        .join(Circle, Circle.id == Shift.circle_id)
-        .where(in_trend)
-    ).subquery()
-    active = and_(
-        signups.c.status == SignupStatus.CONFIRMED,
-        or_(signups.c.attendance.is_(None), signups.c.attendance == Attendance.ATTENDED),
-    )
-    signup_rows = db.session.execute(
-        select(
-            signups.c.month,
-            func.coalesce(func.sum(case((signups.c.attendance == Attendance.ATTENDED, signups.c.hours))), 0),
-            func.count(distinct(case((active, signups.c.user_id)))),
-        ).group_by(signups.c.month)
-    )
-    hours = {row[0]: row[1:] for row in signup_rows}
-
-    shifts = scope.shifts(
-        select(_month_bucket(Shift.starts_at, months).label("month"))
-        .select_from(Shift)
-        .join(Circle, Circle.id == Shift.circle_id)
-        .where(in_trend)
-    ).subquery()
-    shift_counts = dict(db.session.execute(select(shifts.c.month, func.count()).group_by(shifts.c.month)).all())
-
-    dialogs = (
-        _dialog_query(scope, _month_bucket(Dialog.starts_at, months).label("month"))
-        .where(
-            Dialog.starts_at >= first,
-            Dialog.starts_at < last,
-            Dialog.status == DialogStatus.PLANNED,
-            Dialog.ends_at <= now,
-        )
-        .subquery()
-    )
-    dialog_counts = dict(db.session.execute(select(dialogs.c.month, func.count()).group_by(dialogs.c.month)).all())
-
-    result = []
-    for index, month in enumerate(months):
-        month_hours, volunteers = hours.get(index, (0, 0))
-        result.append(
-            (
-                month,
-                _hours(month_hours),
-                int(volunteers),
-                int(shift_counts.get(index, 0)),
-                int(dialog_counts.get(index, 0)),
+    def shifts_of_month(*columns):
+        return scope.shifts(
+            select(*columns)
+            .select_from(Shift)
+            .join(Circle, Circle.id == Shift.circle_id)
+            .where(
+                Shift.starts_at >= bounds.c.begins,
+                Shift.starts_at < bounds.c.ends,
+                Shift.status == ShiftStatus.SCHEDULED,
             )
         )
+
+    def signups_of_month(*columns):
+        return shifts_of_month(*columns).join(Signup, Signup.shift_id == Shift.id)
+
+    dialogs = _dialog_query(scope, func.count(Dialog.id)).where(
+        Dialog.starts_at >= bounds.c.begins,
+        Dialog.starts_at < bounds.c.ends,
+        Dialog.status == DialogStatus.PLANNED,
+        Dialog.ends_at <= now,
+    )
+    query = select(
+        bounds.c.month,
+        signups_of_month(func.sum(_ATTENDED_HOURS)).scalar_subquery(),
+        signups_of_month(func.count(distinct(Signup.user_id))).where(_ACTIVE_SIGNUP).scalar_subquery(),
+        shifts_of_month(func.count(Shift.id)).scalar_subquery(),
+        dialogs.scalar_subquery(),
+    ).order_by(bounds.c.month)
+    found = {int(index): rest for index, *rest in db.session.execute(query)}
+    result = []
+    for index, month in enumerate(months):
+        hours, volunteers, shift_count, dialog_count = found.get(index, (0, 0, 0, 0))
+        result.append((month, _hours(hours), int(volunteers or 0), int(shift_count or 0), int(dialog_count or 0)))
     return result
 
 
-def activity_report(scope: Scope, period: Period, today: date, now: datetime | None = None) -> Report:
-    """Volunteers, hours, shifts, dialogs, interpreting and follow-ups of the scope in the period."""
+def _programmes_in(period: Period):
+    return FundingProgramme.year.in_(period.years)
+
+
+def _proposal_figures(period: Period) -> list[tuple[int, int, ProposalState, int, int, int]]:
+    """Proposals to the period's programmes per programme, district and state: count, requested and granted.
+
+    All districts: a programme's granted total is the city's, also in a district's report.
+    """
+    query = (
+        select(
+            Proposal.programme_id,
+            Proposal.district_id,
+            Proposal.state,
+            func.count(Proposal.id),
+            func.coalesce(func.sum(Proposal.requested_cents), 0),
+            func.coalesce(func.sum(Proposal.granted_cents), 0),
+        )
+        .join(FundingProgramme, FundingProgramme.id == Proposal.programme_id)
+        .where(_programmes_in(period))
+        .group_by(Proposal.programme_id, Proposal.district_id, Proposal.state)
+    )
+    return [
+        (programme_id, district_id, ProposalState(state), int(count), int(requested), int(granted))
+        for programme_id, district_id, state, count, requested, granted in db.session.execute(query)
+    ]
+
+
+def _programme_figures(period: Period) -> list[ProgrammeFigures]:
+    """The period's programmes with their names and district budgets, read in one statement."""
+    query = (
+        select(FundingProgramme)
+        .where(_programmes_in(period))
+        .order_by(FundingProgramme.year, FundingProgramme.name)
+        .options(
+            joinedload(FundingProgramme.names),
+            joinedload(FundingProgramme.district_budgets).lazyload(DistrictBudget.district),
+        )
+    )
+    return [
+        ProgrammeFigures(
+            p.id,
+            p.name,
+            [ProgrammeName(entry.locale, entry.name) for entry in p.names],
+            p.year,
+            p.budget_cents,
+            {entry.district_id: entry.budget_cents for entry in p.district_budgets},
+        )
+        for p in db.session.scalars(query).unique()
+    ]
+
+
+def report_figures(scope: Scope, period: Period, today: date, now: datetime | None = None) -> Figures:
+    """Count volunteers, hours, shifts, dialogs, interpreting, follow-ups and money of the scope in the period."""
     now = now or utcnow()
-    rows = [DistrictFigures(district_id, name) for district_id, name in db.session.execute(scope.districts())]
-    by_id = {row.district_id: row for row in rows}
+    districts, volunteers_total = _district_figures(scope, period, now, today)
+    figures = Figures(
+        scope,
+        period,
+        now,
+        districts,
+        volunteers_total,
+        _monthly(scope, period, now),
+        _language_figures(scope, period, now),
+    )
+    if scope.has_money:
+        figures.proposals = _proposal_figures(period)
+        figures.programmes = _programme_figures(period)
+    return figures
 
-    for district_id, (count, places, taken, filled) in _shift_figures(scope, period).items():
-        if row := by_id.get(district_id):
-            row.shifts, row.places, row.taken, row.filled = int(count), int(places), int(taken), int(filled)
-    for district_id, (volunteers, hours, late, no_shows) in _signup_figures(scope, period).items():
-        if row := by_id.get(district_id):
-            row.volunteers, row.hours = int(volunteers), _hours(hours)
-            row.late_cancellations, row.no_shows = int(late), int(no_shows)
-    for district_id, (count, logged, refugees, volunteers, staff) in _dialog_figures(scope, period, now).items():
-        if row := by_id.get(district_id):
-            row.dialogs, row.logged = int(count), int(logged)
-            row.refugees, row.dialog_volunteers, row.dialog_staff = int(refugees), int(volunteers), int(staff)
-    for district_id, (count, open_, overdue) in _follow_up_figures(scope, period, now, today).items():
-        if row := by_id.get(district_id):
-            row.follow_ups, row.follow_ups_open, row.follow_ups_overdue = int(count), int(open_), int(overdue)
 
+def kept_report_figures(scope: Scope, period: Period, today: date) -> Figures:
+    """The figures, counted at most REPORT_CACHE_SECONDS ago: the page and its downloads read the same ones."""
+    seconds = current_app.config["REPORT_CACHE_SECONDS"]
+    if seconds <= 0:
+        return report_figures(scope, period, today)
+    key = f"report-figures:v{FIGURES_VERSION}:{scope.key}:{period.kind.value}:{period.first}:{period.last}:{today}"
+    figures = cache.get(key)
+    if figures is None:
+        figures = report_figures(scope, period, today)
+        cache.set(key, figures, timeout=seconds)
+    return figures
+
+
+def report_from(figures: Figures) -> Report:
+    """The report's totals and tables, in the reader's language, from figures counted now or kept."""
+    rows = figures.districts
     total = DistrictFigures(0, str(_l("Total")))
     for name in (
         "hours", "shifts", "places", "taken", "filled", "late_cancellations", "no_shows", "dialogs", "logged",
         "refugees", "dialog_volunteers", "dialog_staff", "follow_ups", "follow_ups_open", "follow_ups_overdue",
     ):  # fmt: skip
         setattr(total, name, sum((getattr(row, name) for row in rows), start=type(getattr(total, name))()))
-    total.volunteers = _volunteers_total(scope, period)
-
-    months = _monthly(scope, period, now)
-    languages = _language_figures(scope, period, now)
+    total.volunteers = figures.volunteers_total
     tables = {
         **_district_tables(rows, total),
-        "months": _month_table(months),
-        "languages": _language_table(languages),
+        "months": _month_table(figures.months),
+        "languages": _language_table(figures.languages),
     }
-    if scope.has_money:
-        tables["proposals"] = _proposal_table(scope, period)
-        tables["programmes"], tables["district_budgets"] = _budget_tables(scope, period)
-    return Report(period, scope, rows, total, tables, months)
+    if figures.scope.has_money:
+        names = {row.district_id: row.name for row in rows}
+        tables["proposals"] = _proposal_table(figures, names)
+        tables["programmes"], tables["district_budgets"] = _budget_tables(figures, names)
+    return Report(figures.period, figures.scope, rows, total, tables, figures.months, figures.computed_at)
+
+
+def activity_report(scope: Scope, period: Period, today: date, now: datetime | None = None) -> Report:
+    """Volunteers, hours, shifts, dialogs, interpreting and follow-ups of the scope in the period, counted now."""
+    return report_from(report_figures(scope, period, today, now))
 
 
 def _district_table(key: str, title, columns: list[tuple], rows: list[DistrictFigures], total: DistrictFigures):
@@ -542,10 +686,7 @@ def _month_table(months: list[tuple[date, Decimal, int, int, int]]) -> Table:
 def _language_table(languages: list[tuple]) -> Table:
     from app.i18n import language_name
 
-    rows = [
-        [language_name(code), int(needed), int(covered), int(uncovered_held), int(uncovered_coming), _hours(hours)]
-        for code, needed, covered, uncovered_held, uncovered_coming, hours in languages
-    ]
+    rows = [[language_name(code), *counts] for code, *counts in languages]
     total = None
     if rows:
         total = [str(_l("Total")), *(sum(row[i] for row in rows) for i in range(1, 6))]
@@ -565,31 +706,19 @@ def _language_table(languages: list[tuple]) -> Table:
     )
 
 
-def _programmes_in(period: Period):
-    return FundingProgramme.year.in_(period.years)
-
-
-def _proposal_table(scope: Scope, period: Period) -> Table:
-    query = (
-        select(
-            District.name,
-            Proposal.state,
-            func.count(Proposal.id),
-            func.coalesce(func.sum(Proposal.requested_cents), 0),
-            func.coalesce(func.sum(case((Proposal.state.in_(GRANTED_STATES), Proposal.granted_cents))), 0),
-        )
-        .join(District, District.id == Proposal.district_id)
-        .join(FundingProgramme, FundingProgramme.id == Proposal.programme_id)
-        .where(_programmes_in(period))
-        .group_by(District.name, Proposal.state)
-    )
-    if scope.district_id is not None:
-        query = query.where(Proposal.district_id == scope.district_id)
+def _proposal_table(figures: Figures, names: dict[int, str]) -> Table:
+    sums: dict[tuple[str, ProposalState], list[int]] = {}
+    for _programme_id, district_id, state, count, requested, granted in figures.proposals:
+        if figures.scope.district_id is not None and district_id != figures.scope.district_id:
+            continue
+        entry = sums.setdefault((names[district_id], state), [0, 0, 0])
+        entry[0] += count
+        entry[1] += requested
+        entry[2] += granted if state in GRANTED_STATES else 0
     order = {state: index for index, state in enumerate(ProposalState)}
-    found = sorted(db.session.execute(query).all(), key=lambda r: (r[0], order[ProposalState(r[1])]))
     rows = [
-        [name, ProposalState(state).label, count, requested, granted]
-        for name, state, count, requested, granted in found
+        [name, state.label, *entry]
+        for (name, state), entry in sorted(sums.items(), key=lambda item: (item[0][0], order[item[0][1]]))
     ]
     total = None
     if rows:
@@ -609,35 +738,26 @@ def _proposal_table(scope: Scope, period: Period) -> Table:
     )
 
 
-def _budget_tables(scope: Scope, period: Period) -> tuple[Table, Table]:
-    programmes = db.session.scalars(
-        select(FundingProgramme).where(_programmes_in(period)).order_by(FundingProgramme.year, FundingProgramme.name)
-    ).all()
-    ids = [p.id for p in programmes]
-    granted = db.session.execute(
-        select(Proposal.programme_id, Proposal.district_id, func.sum(Proposal.granted_cents))
-        .where(Proposal.programme_id.in_(ids), Proposal.state.in_(GRANTED_STATES))
-        .group_by(Proposal.programme_id, Proposal.district_id)
-    ).all()
+def _budget_tables(figures: Figures, names: dict[int, str]) -> tuple[Table, Table]:
     per_programme: dict[int, int] = {}
     per_district: dict[tuple[int, int], int] = {}
-    for programme_id, district_id, cents in granted:
-        per_programme[programme_id] = per_programme.get(programme_id, 0) + int(cents or 0)
-        per_district[(programme_id, district_id)] = int(cents or 0)
-    names = dict(db.session.execute(select(District.id, District.name)).all())
+    for programme_id, district_id, state, _count, _requested, granted in figures.proposals:
+        if state in GRANTED_STATES:
+            per_programme[programme_id] = per_programme.get(programme_id, 0) + granted
+            per_district[(programme_id, district_id)] = per_district.get((programme_id, district_id), 0) + granted
 
     programme_rows = []
-    for p in programmes:
+    for p in figures.programmes:
         spent = per_programme.get(p.id, 0)
         programme_rows.append(
             [p.display_name(), p.budget_cents, spent, p.budget_cents - spent, _ratio(spent, p.budget_cents)]
         )
     district_rows = []
-    for p in programmes:
-        budgets = {entry.district_id: entry.budget_cents for entry in p.district_budgets}
+    for p in figures.programmes:
+        budgets = p.district_budgets
         district_ids = set(budgets) | {d for (pid, d) in per_district if pid == p.id}
-        if scope.district_id is not None:
-            district_ids &= {scope.district_id}
+        if figures.scope.district_id is not None:
+            district_ids &= {figures.scope.district_id}
         for district_id in sorted(district_ids, key=lambda d: names[d]):
             spent = per_district.get((p.id, district_id), 0)
             budget = budgets.get(district_id)

@@ -216,3 +216,22 @@ def test_navigation_for_staff_and_coordinators(client, login, city):
     login(city.people["coordinator"])
     page = text(client.get("/"))
     assert 'id="reports-card"' in page and 'href="/reports"' in page
+
+
+@pytest.mark.parametrize("locale", ["de", "en", "ar", "fa", "uk", "tr"])
+def test_figures_are_written_as_babel_writes_them(app, locale):
+    from decimal import Decimal
+
+    from flask_babel import force_locale, format_decimal, format_percent
+
+    from app.proposals.services import money
+    from app.reports.routes import format_cell
+    from app.reports.services import Kind
+
+    with app.test_request_context(), force_locale(locale):
+        for value in (0, 7, 1234567):
+            assert format_cell(value, Kind.COUNT) == format_decimal(value)
+            assert format_cell(value, Kind.MONEY) == money(value)
+        for value in (Decimal("0.00"), Decimal("1.50"), Decimal("1234.25")):
+            assert format_cell(value, Kind.HOURS) == format_decimal(value, "#,##0.#")
+        assert format_cell(Decimal("0.3333"), Kind.PERCENT) == format_percent(Decimal("0.3333"), "#,##0.0 %")

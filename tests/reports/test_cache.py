@@ -1,0 +1,92 @@
+"""The report's figures are kept for a short while: the page says since when, downloads read the same figures."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import cachelib.simple
+import pytest
+
+from app.extensions import cache
+from app.reports import services
+from app.shifts.models import Attendance, Shift, Signup, SignupStatus
+from tests.reports.conftest import local
+from tests.shifts.test_queries import counted
+
+MARCH = "period=month&on=2025-03-01"
+# 10:42 in Berlin (summer time): the moment the figures are counted.
+COUNTED_AT = datetime(2025, 4, 2, 8, 42, tzinfo=UTC)
+
+
+@pytest.fixture
+def kept(app, monkeypatch):
+    """Figures kept for a minute, as in production, counted at COUNTED_AT."""
+    app.config["REPORT_CACHE_SECONDS"] = 60
+    monkeypatch.setattr(services, "utcnow", lambda: COUNTED_AT)
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _another_shift(db, city, activity):
+    circle = city.circles["B"]
+    shift = Shift(
+        circle=circle,
+        title="Einsatz",
+        activity_type=activity,
+        accommodation=circle.accommodations[0],
+        starts_at=local(2025, 3, 27, 9),
+        ends_at=local(2025, 3, 27, 11),
+        capacity=1,
+    )
+    shift.signups.append(
+        Signup(user=city.people["v1"], status=SignupStatus.CONFIRMED, attendance=Attendance.ATTENDED, hours=Decimal(2))
+    )
+    db.session.add(shift)
+    db.session.commit()
+
+
+def _fact(page: str, name: str) -> str:
+    return page.split(f'<dd id="fact-{name}">', 1)[1].split("</dd>", 1)[0]
+
+
+def test_figures_are_kept_shared_with_downloads_and_then_counted_again(
+    app, client, login, db, city, activity, kept, monkeypatch
+):
+    login(city.people["staff"])
+    first = client.get(f"/reports?{MARCH}").get_data(as_text=True)
+    assert _fact(first, "shifts") == "4" and _fact(first, "hours") == "8,5"
+    assert '<p class="muted small as-of" id="figures-as-of">Stand: 10:42 Uhr</p>' in first
+
+    _another_shift(db, city, activity)
+    with counted(db.engine) as statements:
+        again = client.get(f"/reports?{MARCH}").get_data(as_text=True)
+    assert _fact(again, "shifts") == "4", "the kept figures are shown"
+    assert len(statements) <= 2, "only the session and the district list are read"
+    volunteers = client.get(f"/reports/volunteers.csv?{MARCH}").get_data().decode("utf-8-sig")
+    assert volunteers.splitlines()[-1].endswith(",8.50,1,1"), "the download reads the same figures"
+
+    # The figures hold no words: a reader of another language gets them in hers.
+    city.people["staff"].locale = "en"
+    db.session.commit()
+    english = client.get(f"/reports?{MARCH}").get_data(as_text=True)
+    assert "Figures as of 10:42\u202fAM" in english or "Figures as of 10:42 AM" in english
+    assert _fact(english, "hours") == "8.5"
+
+    # A minute later they are counted again.
+    real_time = time.time
+    monkeypatch.setattr(cachelib.simple, "time", lambda: real_time() + 61)
+    monkeypatch.setattr(services, "utcnow", lambda: COUNTED_AT + timedelta(minutes=1))
+    fresh = client.get(f"/reports?{MARCH}").get_data(as_text=True)
+    assert _fact(fresh, "shifts") == "5" and _fact(fresh, "hours") == "10.5"
+    assert "10:43" in fresh
+
+
+def test_without_a_keeping_time_every_request_counts(app, client, login, db, city, activity):
+    assert app.config["REPORT_CACHE_SECONDS"] == 0
+    login(city.people["staff"])
+    assert _fact(client.get(f"/reports?{MARCH}").get_data(as_text=True), "shifts") == "4"
+    _another_shift(db, city, activity)
+    assert _fact(client.get(f"/reports?{MARCH}").get_data(as_text=True), "shifts") == "5"
