@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
-from functools import cache
 from urllib.parse import unquote_to_bytes
 
 from flask import Flask, abort, request
@@ -162,7 +162,7 @@ def _init_extensions(app: Flask) -> None:
         return db.session.scalars(_user_by_session_token(), {"session_token": session_token}).unique().one_or_none()
 
 
-@cache
+@functools.cache
 def _user_by_session_token():
     """The signed-in person with their roles, which every page's navigation and policies read. Built on first use
     (the models must all be mapped) and once: every signed-in request runs it, and building it costs more."""
