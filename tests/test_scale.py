@@ -13,7 +13,7 @@ from tests.shifts.test_queries import BUDGET, counted
 # (At factor 0.01 a moderator may have no dialog to come at all: an empty list needs fewer queries, which
 # says nothing about growth. Staff see every dialog.)
 PAGES = {
-    "volunteer1@scale.example": ["/shifts", "/shifts?district=1&activity=2", "/shifts/mine"],
+    "volunteer1@scale.example": ["/shifts", "/shifts?district=1&activity=2", "/shifts?mine=y", "/shifts/mine"],
     "interpreter1@scale.example": ["/dialogs"],
     "staff1@scale.example": ["/dialogs"],
 }

@@ -29,6 +29,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     cast,
+    exists,
     func,
     literal,
     null,
@@ -486,6 +487,30 @@ def open_shifts_query(circle_ids: Iterable[int], now: datetime):
     The activity type is taken from the session: callers load every activity type first (there are few).
     """
     return _open_shifts_statement(), {"now": now, "circle_ids": sorted(set(circle_ids))}
+
+
+def only_takeable(query, eligibility: Eligibility):
+    """Narrow an open-shifts query to what the person could take, as far as SQL can tell: not their own, not full,
+    no certificate or language they lack. `signup_obstacle` still decides each one (vetting dates, sign-up
+    window, clashes). Parameters: `user_id`, and `languages` the person speaks at a working level."""
+    confirmed = (
+        select(func.count())
+        .where(Signup.shift_id == Shift.id, Signup.status == SignupStatus.CONFIRMED)
+        .scalar_subquery()
+    )
+    query = query.where(
+        ~exists().where(
+            Signup.shift_id == Shift.id,
+            Signup.user_id == bindparam("user_id"),
+            Signup.status != SignupStatus.CANCELLED,
+        ),
+        Shift.capacity > confirmed,
+    )
+    if not eligibility.vetted:
+        query = query.where(Shift.requires_vetting.is_(False))
+    return query.where(
+        or_(Shift.required_language.is_(None), Shift.required_language.in_(bindparam("languages", expanding=True)))
+    )
 
 
 @cache

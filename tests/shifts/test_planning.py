@@ -442,6 +442,39 @@ def test_open_shifts_filters(client, login, make_circle, make_member, make_shift
     assert titles("mine=y") == {"Hausaufgaben Dienstag", "Fußball", "Fern und offen"}
 
 
+def test_only_shifts_i_can_take_leaves_out_every_kind_of_obstacle(
+    client, login, make_circle, make_member, make_user, make_shift, db
+):
+    from datetime import timedelta
+
+    from app.shifts.models import Signup, SignupStatus
+
+    circle = make_circle()
+    me = make_member(circle, locale="de", languages=[("ar", "fluent")])
+    other = make_member(circle)
+    make_shift(circle, title="Frei und passend", starts_in=timedelta(days=2))
+    full = make_shift(circle, title="Schon voll", capacity=1, starts_in=timedelta(days=3))
+    mine = make_shift(circle, title="Schon meiner", starts_in=timedelta(days=4))
+    make_shift(circle, title="Braucht Persisch", required_language="fa", starts_in=timedelta(days=5))
+    make_shift(circle, title="Braucht Arabisch", required_language="ar", starts_in=timedelta(days=6))
+    make_shift(circle, title="Braucht Zeugnis", requires_vetting=True, starts_in=timedelta(days=7))
+    # Overlaps my own shift: only the card's check can tell.
+    make_shift(circle, title="Zur selben Zeit", starts_in=timedelta(days=4, hours=1))
+    make_shift(circle, title="Noch nicht offen", signup_opens_hours=24, starts_in=timedelta(days=8))
+    db.session.add_all(
+        [
+            Signup(shift=full, user=other, status=SignupStatus.CONFIRMED),
+            Signup(shift=mine, user=me, status=SignupStatus.CONFIRMED),
+        ]
+    )
+    db.session.commit()
+    login(me)
+
+    page = client.get("/shifts?mine=y").get_data(as_text=True)
+    shown = set(re.findall(r'id="shift-\d+-title"><a [^>]*>([^<]+)</a>', page))
+    assert shown == {"Frei und passend", "Braucht Arabisch"}
+
+
 def _circle_options(page: str) -> set[str]:
     select_html = re.search(r'<select[^>]*name="circle".*?</select>', page, re.S).group(0)
     return set(re.findall(r"<option[^>]*>([^<]+)</option>", select_html))
