@@ -47,8 +47,9 @@ from app.shifts.services import WORKING_LEVELS, utc_to_local
 from app.views import first_error, form_status, int_arg, json_message, render, require, safe_next, saved, wants_json
 
 LOG_PAGE_SIZE = 30
-# Upcoming dialogs per page of the list ("Show more" adds one), up to MAX_PAGES; held ones without a log shown.
-DIALOG_PAGE_SIZE = 30
+# Upcoming dialogs per page of the list ("Show more" adds one), up to MAX_PAGES, as many as the shift lists show;
+# held ones without a log shown.
+DIALOG_PAGE_SIZE = 15
 MAX_PAGES = 20
 UNLOGGED_SHOWN = 20
 

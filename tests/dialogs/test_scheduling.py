@@ -286,7 +286,7 @@ def test_people_put_in_the_team_by_someone_else_are_told(client, login, make_cir
     assert mailbox.to(co.email) == [], "nothing changed for the co-moderator"
 
 
-def test_the_list_shows_thirty_upcoming_at_a_time_and_the_latest_held_without_a_log(
+def test_the_list_shows_a_page_of_upcoming_at_a_time_and_the_latest_held_without_a_log(
     client, login, make_dialog, make_user, db
 ):
     from app.auth.models import Role
@@ -300,10 +300,12 @@ def test_the_list_shows_thirty_upcoming_at_a_time_and_the_latest_held_without_a_
     login(make_user(roles=[Role.STAFF]))
 
     first = client.get("/dialogs?scope=all").get_data(as_text=True)
-    assert first.count("Kommend ") == DIALOG_PAGE_SIZE and "Kommend 29" in first and "Kommend 30" not in first
+    assert first.count("Kommend ") == DIALOG_PAGE_SIZE
+    assert f"Kommend {DIALOG_PAGE_SIZE - 1:02d}" in first and f"Kommend {DIALOG_PAGE_SIZE:02d}" not in first
     assert "Mehr anzeigen" in first and "scope=all&amp;page=2" in first
     # The latest held ones without a log, and a word that there are more.
-    assert first.count("Gehalten ") == UNLOGGED_SHOWN and "Gehalten 00" in first and "Gehalten 20" not in first
+    assert first.count("Gehalten ") == UNLOGGED_SHOWN
+    assert "Gehalten 00" in first and f"Gehalten {UNLOGGED_SHOWN:02d}" not in first
     assert "Hier stehen nur die neuesten." in first
 
     second = client.get("/dialogs?scope=all&page=2").get_data(as_text=True)
