@@ -7,14 +7,15 @@ from functools import lru_cache
 from urllib.parse import urlencode
 
 from babel import dates, numbers
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_time, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from app.database import local_today
 from app.errors import DomainError
-from app.extensions import db
+from app.extensions import cache, db
 from app.places.models import Circle, District
 from app.reports import bp, exports, services
 from app.reports.charts import bar_chart, line_chart
@@ -188,18 +189,42 @@ def index():
         return render(
             "reports/index.html", block="report", status=error.status_code, error=error, report=None, **context
         )
-    report = services.report_from(services.kept_report_figures(scope, period, local_today()))
+    figures = services.kept_report_figures(scope, period, local_today())
+    download_args = _download_args(period, scope_args)
     return render(
         "reports/index.html",
         block="report",
-        report=report,
         period=period,
-        computed_at=format_time(report.computed_at, "short"),
-        download_args=_download_args(period, scope_args),
+        computed_at=format_time(figures.computed_at, "short"),
+        figures_html=_figures_html(figures, period, download_args),
         **context,
         **_period_links(period, scope_args),
-        **_charts(report),
     )
+
+
+def _figures_html(figures: services.Figures, period: Period, download_args: str) -> Markup:
+    """The tables and charts of the figures in the reader's language. They depend on nothing else, so figures that
+    are kept are written once per language for as long as they are kept, not for every request."""
+    seconds = current_app.config["REPORT_CACHE_SECONDS"]
+
+    def write() -> str:
+        report = services.report_from(figures)
+        return render_template(
+            "reports/_figures.html", report=report, period=period, download_args=download_args, kinds=Kind,
+            **_charts(report),
+        )  # fmt: skip
+
+    if seconds <= 0:
+        return Markup(write())  # noqa: S704 - a rendered template
+    key = ":".join(
+        ("report-html", figures.scope.key, period.kind.value, str(period.first), str(period.last),
+         figures.computed_at.isoformat(), str(get_locale()), request.script_root, download_args)
+    )  # fmt: skip
+    html = cache.get(key)
+    if html is None:
+        html = write()
+        cache.set(key, html, timeout=seconds)
+    return Markup(html)  # noqa: S704 - a rendered template
 
 
 def _file(table: Table, basename: str, fmt: str) -> Response:

@@ -90,3 +90,20 @@ def test_without_a_keeping_time_every_request_counts(app, client, login, db, cit
     assert _fact(client.get(f"/reports?{MARCH}").get_data(as_text=True), "shifts") == "4"
     _another_shift(db, city, activity)
     assert _fact(client.get(f"/reports?{MARCH}").get_data(as_text=True), "shifts") == "5"
+
+
+def test_kept_figures_are_put_into_words_once_per_language(app, client, login, db, city, kept, monkeypatch):
+    written = []
+    report_from = services.report_from
+    monkeypatch.setattr(services, "report_from", lambda figures: written.append(1) or report_from(figures))
+    login(city.people["staff"])
+    german = [client.get(f"/reports?{MARCH}").get_data(as_text=True) for _ in range(3)]
+    assert len(written) == 1 and german[0] == german[2] and _fact(german[2], "hours") == "8,5"
+    # An htmx request for the report alone carries the same tables.
+    partial = client.get(f"/reports?{MARCH}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in partial and _fact(partial, "hours") == "8,5" and len(written) == 1
+
+    city.people["staff"].locale = "en"
+    db.session.commit()
+    assert _fact(client.get(f"/reports?{MARCH}").get_data(as_text=True), "hours") == "8.5"
+    assert len(written) == 2
