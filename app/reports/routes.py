@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
 from functools import lru_cache
 from urllib.parse import urlencode
@@ -15,7 +16,7 @@ from markupsafe import Markup
 
 from app.database import local_today
 from app.errors import DomainError
-from app.extensions import cache, db
+from app.extensions import db
 from app.places.models import Circle, District
 from app.reports import bp, exports, services
 from app.reports.charts import bar_chart, line_chart
@@ -204,8 +205,8 @@ def index():
 
 def _figures_html(figures: services.Figures, period: Period, download_args: str) -> Markup:
     """The tables and charts of the figures in the reader's language. They depend on nothing else, so figures that
-    are kept are written once per language for as long as they are kept, not for every request."""
-    seconds = current_app.config["REPORT_CACHE_SECONDS"]
+    are kept are written once per language for as long as they are kept, not for every request. The key names the
+    templates' version, so that instances of a new release never serve the old one's markup."""
 
     def write() -> str:
         report = services.report_from(figures)
@@ -214,17 +215,22 @@ def _figures_html(figures: services.Figures, period: Period, download_args: str)
             **_charts(report),
         )  # fmt: skip
 
-    if seconds <= 0:
-        return Markup(write())  # noqa: S704 - a rendered template
     key = ":".join(
-        ("report-html", figures.scope.key, period.kind.value, str(period.first), str(period.last),
-         figures.computed_at.isoformat(), str(get_locale()), request.script_root, download_args)
+        (f"report-html:v{services.FIGURES_VERSION}", _templates_version(), figures.scope.key, period.kind.value,
+         str(period.first), str(period.last), figures.computed_at.isoformat(), str(get_locale()),
+         request.script_root, download_args)
     )  # fmt: skip
-    html = cache.get(key)
-    if html is None:
-        html = write()
-        cache.set(key, html, timeout=seconds)
-    return Markup(html)  # noqa: S704 - a rendered template
+    return Markup(services.kept(key, write))  # noqa: S704 - a rendered template
+
+
+@lru_cache(maxsize=1)
+def _templates_version() -> str:
+    """A digest of the templates the report's tables are written with."""
+    digest = hashlib.sha256()
+    for name in ("reports/_figures.html", "reports/_macros.html"):
+        source, _filename, _uptodate = current_app.jinja_env.loader.get_source(current_app.jinja_env, name)
+        digest.update(source.encode())
+    return digest.hexdigest()[:12]
 
 
 def _file(table: Table, basename: str, fmt: str) -> Response:

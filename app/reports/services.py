@@ -9,13 +9,15 @@ district or per month. The figures carry no words of any language, so they can b
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from redis.exceptions import RedisError
 from sqlalchemy import Float, and_, case, distinct, func, literal, or_, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import joinedload
@@ -151,6 +153,7 @@ class Table:
 
 # Part of the cache key: figures of another shape, kept by an earlier deploy in a shared cache, are never read.
 FIGURES_VERSION = 1
+T = TypeVar("T")
 
 
 @dataclass
@@ -558,17 +561,32 @@ def report_figures(scope: Scope, period: Period, today: date, now: datetime | No
     return figures
 
 
-def kept_report_figures(scope: Scope, period: Period, today: date) -> Figures:
-    """The figures, counted at most REPORT_CACHE_SECONDS ago: the page and its downloads read the same ones."""
+def kept(key: str, compute: Callable[[], T]) -> T:
+    """What `compute` gives, kept for REPORT_CACHE_SECONDS under `key` (in Redis when it is configured).
+
+    Computed anew when keeping is off, and when the store cannot be reached: reports are slower while Redis is
+    down, never broken."""
     seconds = current_app.config["REPORT_CACHE_SECONDS"]
     if seconds <= 0:
-        return report_figures(scope, period, today)
+        return compute()
+    try:
+        value = cache.get(key)
+    except RedisError as error:
+        current_app.logger.warning("report cache unreachable, counting anew: %s", error)
+        return compute()
+    if value is None:
+        value = compute()
+        try:
+            cache.set(key, value, timeout=seconds)
+        except RedisError as error:
+            current_app.logger.warning("report cache unreachable, not keeping: %s", error)
+    return value
+
+
+def kept_report_figures(scope: Scope, period: Period, today: date) -> Figures:
+    """The figures, counted at most REPORT_CACHE_SECONDS ago: the page and its downloads read the same ones."""
     key = f"report-figures:v{FIGURES_VERSION}:{scope.key}:{period.kind.value}:{period.first}:{period.last}:{today}"
-    figures = cache.get(key)
-    if figures is None:
-        figures = report_figures(scope, period, today)
-        cache.set(key, figures, timeout=seconds)
-    return figures
+    return kept(key, lambda: report_figures(scope, period, today))
 
 
 def report_from(figures: Figures) -> Report:

@@ -286,6 +286,25 @@ def test_people_put_in_the_team_by_someone_else_are_told(client, login, make_cir
     assert mailbox.to(co.email) == [], "nothing changed for the co-moderator"
 
 
+def test_the_list_keeps_a_dialog_under_way_and_one_as_long_as_dialogs_may_last(
+    client, login, make_dialog, make_user, db
+):
+    from datetime import timedelta
+
+    from app.auth.models import Role
+    from app.dialogs.services import MAX_DIALOG_HOURS
+
+    lead = make_user(roles=[Role.MODERATOR])
+    make_dialog(starts_in=-timedelta(hours=1), hours=2, topic="Läuft gerade", lead=lead)
+    longest = MAX_DIALOG_HOURS
+    make_dialog(starts_in=-timedelta(hours=longest - 1), hours=longest, topic="Langer Dialog", lead=lead)
+    make_dialog(starts_in=-timedelta(hours=3), hours=2, topic="Vorbei", lead=lead)
+    login(lead)
+    page = client.get("/dialogs").get_data(as_text=True)
+    upcoming = page.split('aria-label="Welche Dialoge"', 1)[1]
+    assert "Läuft gerade" in upcoming and "Langer Dialog" in upcoming and "Vorbei" not in upcoming
+
+
 def test_the_list_shows_a_page_of_upcoming_at_a_time_and_the_latest_held_without_a_log(
     client, login, make_dialog, make_user, db
 ):

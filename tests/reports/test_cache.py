@@ -107,3 +107,39 @@ def test_kept_figures_are_put_into_words_once_per_language(app, client, login, d
     db.session.commit()
     assert _fact(client.get(f"/reports?{MARCH}").get_data(as_text=True), "hours") == "8.5"
     assert len(written) == 2
+
+
+def test_kept_tables_are_kept_apart_for_each_scope(app, client, login, db, city, kept):
+    login(city.people["staff"])
+    whole = client.get(f"/reports?{MARCH}").get_data(as_text=True)
+    moehringen = city.districts["Möhringen"].id
+    one = client.get(f"/reports?district={moehringen}&{MARCH}").get_data(as_text=True)
+    assert _fact(whole, "shifts") == "4" and _fact(one, "shifts") != _fact(whole, "shifts")
+    assert f"district={moehringen}" in one.split('id="summary-title"', 1)[1], "its downloads name the district"
+    assert f"district={moehringen}" not in whole.split('id="summary-title"', 1)[1]
+    # And the city's tables again, not the district's kept ones.
+    assert client.get(f"/reports?{MARCH}").get_data(as_text=True) == whole
+
+
+def test_an_unreachable_cache_slows_the_report_and_breaks_nothing(database_url, smtp_server, db, city, caplog):
+    from app import create_app
+    from tests.conftest import PASSWORD, testing_config
+
+    # Nothing listens on port 9: every read and write of the report cache fails.
+    settings = testing_config(database_url, smtp_server) | {
+        "CACHE_TYPE": "RedisCache",
+        "CACHE_REDIS_URL": "redis://127.0.0.1:9/0",
+        "REPORT_CACHE_SECONDS": 60,
+    }
+    unreachable = create_app(settings)
+    client = unreachable.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    signed_in = client.post(
+        "/login", data={"email": city.people["staff"].email, "password": PASSWORD, "csrf_token": token}
+    )
+    assert signed_in.status_code == 303
+    response = client.get(f"/reports?{MARCH}")
+    assert response.status_code == 200 and _fact(response.get_data(as_text=True), "shifts") == "4"
+    assert client.get(f"/reports/volunteers.csv?{MARCH}").status_code == 200
+    assert "report cache unreachable" in caplog.text

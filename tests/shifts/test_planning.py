@@ -475,6 +475,24 @@ def test_only_shifts_i_can_take_leaves_out_every_kind_of_obstacle(
     assert shown == {"Frei und passend", "Braucht Arabisch"}
 
 
+def test_only_shifts_i_can_take_keeps_certificate_shifts_for_the_vetted(
+    client, login, make_circle, make_member, make_shift, db
+):
+    from datetime import date, timedelta
+
+    from app.places.models import VettingRecord
+
+    circle = make_circle()
+    me = make_member(circle, locale="de")
+    db.session.add(VettingRecord(user_id=me.id, seen_on=date.today(), valid_until=date.today() + timedelta(days=365)))
+    db.session.commit()
+    make_shift(circle, title="Braucht Zeugnis", requires_vetting=True, starts_in=timedelta(days=3))
+    make_shift(circle, title="Braucht Persisch", required_language="fa", starts_in=timedelta(days=4))
+    login(me)  # vetted, and speaks no language a shift asks for
+    page = client.get("/shifts?mine=y").get_data(as_text=True)
+    assert "Braucht Zeugnis" in page and "Braucht Persisch" not in page
+
+
 def _circle_options(page: str) -> set[str]:
     select_html = re.search(r'<select[^>]*name="circle".*?</select>', page, re.S).group(0)
     return set(re.findall(r"<option[^>]*>([^<]+)</option>", select_html))
