@@ -26,20 +26,23 @@ def asset_url(filename: str) -> str:
 
     Pages ask for the same few files many times (every icon is a reference into one sprite): the URL is built
     once per file and place the app is served at."""
-    key = (current_app.static_folder, request.script_root if has_request_context() else None, filename)
-    urls = current_app.extensions.setdefault("lotse_asset_urls", {})
-    if key not in urls:
-        path = Path(current_app.static_folder) / filename
-        urls[key] = url_for("static", filename=filename, v=_file_version(str(path)))
-    return urls[key]
+    path = Path(current_app.static_folder) / filename
+    return _built_once(
+        (current_app.static_folder, filename), lambda: url_for("static", filename=filename, v=_file_version(str(path)))
+    )
 
 
 def page_url(endpoint: str) -> str:
     """`url_for(endpoint)` for a page that takes no arguments, built once: every page links some twenty of them."""
-    key = (request.script_root if has_request_context() else None, endpoint)
-    urls = current_app.extensions.setdefault("lotse_page_urls", {})
+    return _built_once(("page", endpoint), lambda: url_for(endpoint))
+
+
+def _built_once(key: tuple, build) -> str:
+    """A URL built once per app and the place it is served at (`script_root`), kept in the app's extensions."""
+    urls = current_app.extensions.setdefault("lotse_urls", {})
+    key = (request.script_root if has_request_context() else None, *key)
     if key not in urls:
-        urls[key] = url_for(endpoint)
+        urls[key] = build()
     return urls[key]
 
 

@@ -21,7 +21,7 @@ from app.errors import DomainError
 from app.extensions import db, limiter
 from app.i18n import language_name
 from app.shifts import services as shift_services
-from app.shifts.models import ActivityType, Shift
+from app.shifts.models import Shift
 from app.views import form_status, int_arg, json_error, public_url, render, require
 
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")
@@ -76,17 +76,13 @@ def _shift_fields(shift) -> dict:
     }
 
 
-def _load_activity_types() -> list[ActivityType]:
-    """Every activity type with its names into the session, so shifts take theirs from there."""
-    return shift_services.activity_types_with_names()
-
-
 @bp.get("/api/v1/shifts/mine")
 @token_required
 def my_shifts():
     """The user's shifts to come: confirmed or on the waitlist, soonest first."""
     user = g.api_user
-    g.activity_types = _load_activity_types()  # held for the request: the session keeps them only while referenced
+    # Held for the request: the session keeps them only while referenced.
+    g.activity_types = shift_services.activity_types_with_names()
     signups = shift_services.own_signups(user, utcnow())
     stats = shift_services.signup_stats(user, [s.shift_id for s in signups])
     return jsonify(
@@ -111,7 +107,7 @@ def open_shifts():
     user = g.api_user
     limit = min(int_arg("limit", OPEN_SHIFTS_DEFAULT), OPEN_SHIFTS_MAX)
     eligibility = shift_services.Eligibility.of(user)
-    g.activity_types = _load_activity_types()
+    g.activity_types = shift_services.activity_types_with_names()
     query, params = shift_services.open_shifts_query(eligibility.circle_ids, utcnow())
     shifts = db.session.scalars(query.order_by(Shift.starts_at, Shift.id).limit(limit), params).all()
     stats = shift_services.signup_stats(user, [s.id for s in shifts])

@@ -9,8 +9,9 @@ from datetime import date
 from pathlib import Path
 
 import filetype
+from babel import numbers
 from flask import current_app
-from flask_babel import format_currency, format_decimal
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
@@ -42,11 +43,11 @@ ALLOWED_TYPES = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "pn
 MAX_ATTACHMENTS = 10
 
 
-def money(cents: int | None) -> str:
-    """An amount in euros in the user's language: "1.250,00 €", "€1,250.00"."""
+def money(cents: int | None, locale: str | None = None) -> str:
+    """An amount in euros in the user's (or the given) language: "1.250,00 €", "€1,250.00"."""
     if cents is None:
         return "–"
-    return format_currency(cents / 100, "EUR")
+    return numbers.format_currency(cents / 100, "EUR", locale=locale or get_locale())
 
 
 def money_plain(cents: int) -> str:

@@ -103,5 +103,5 @@ def to_xlsx(table: Table, sheet_title: str) -> bytes:
     return out.getvalue()
 
 
-def month_label(day: date) -> str:
-    return dates.format_skeleton("yMMM", day, locale=get_locale())
+def month_label(day: date, locale: str | None = None) -> str:
+    return dates.format_skeleton("yMMM", day, locale=locale or get_locale())

@@ -7,7 +7,7 @@ from decimal import Decimal
 from functools import lru_cache
 from urllib.parse import urlencode
 
-from babel import dates, numbers
+from babel import numbers
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_time, get_locale
 from flask_babel import gettext as _
@@ -18,6 +18,7 @@ from app.database import local_today
 from app.errors import DomainError
 from app.extensions import db
 from app.places.models import Circle, District
+from app.proposals.services import money
 from app.reports import bp, exports, services
 from app.reports.charts import bar_chart, line_chart
 from app.reports.forms import population_form
@@ -75,13 +76,13 @@ def _formatted(value, _type: type, kind: Kind, locale: str) -> str:
     The type is part of the key: 1 and Decimal("1.0") are equal, but not written alike everywhere.
     """
     if kind is Kind.MONEY:
-        return numbers.format_currency(value / 100, "EUR", locale=locale)  # as proposals.services.money
+        return money(value, locale)
     if kind is Kind.PERCENT:
         return numbers.format_percent(value, "#,##0.0 %", locale=locale)
     if kind is Kind.HOURS:
         return numbers.format_decimal(value, "#,##0.#", locale=locale)
     if kind is Kind.MONTH:
-        return dates.format_skeleton("yMMM", value, locale=locale)
+        return exports.month_label(value, locale)
     return numbers.format_decimal(value, locale=locale)
 
 

@@ -149,11 +149,7 @@ def _card_context(
 def open_shifts():
     """Upcoming shifts of the user's circles and those open to everyone, with filters."""
     eligibility = services.Eligibility.of(current_user)
-    chosen_district = request.args.get("district", "")
-    districts, circles = _places_choices(
-        int(chosen_district) if chosen_district.isdigit() and len(chosen_district) < 10 else None,
-        eligibility.circle_ids,
-    )
+    districts, circles = _places_choices(int_arg("district"), eligibility.circle_ids)
     form = FilterForm(_filter_args(circles))
     form.district.choices = select_choices([("", _("All districts")), *districts])
     form.circle.choices = select_choices([("", _("All circles")), *circles])

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from functools import cache, lru_cache
+from functools import cache
 from itertools import islice
 
 from dateutil.rrule import WEEKLY, rrule, rrulestr
@@ -590,7 +590,7 @@ class Eligibility:
         return None
 
 
-@lru_cache(maxsize=1)
+@cache
 def _eligibility_statement():
     """`_eligibility_query` with the person and the time as parameters: built once, as every page reads it and
     building the five-part statement costs more than running it."""
