@@ -15,6 +15,7 @@ from werkzeug.routing import IntegerConverter
 
 from app import mail
 from app.config import load_config
+from app.database import end_reads_with_commit
 from app.extensions import babel, cache, compress, csrf, db, htmx, limiter, login_manager, migrate, talisman
 
 CONTENT_SECURITY_POLICY = {
@@ -124,6 +125,7 @@ def _init_extensions(app: Flask) -> None:
     app.before_request(_reject_unreadable_input)
 
     db.init_app(app)
+    end_reads_with_commit(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)

@@ -6,7 +6,8 @@ import enum
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime, Enum
+from sqlalchemy import DateTime, Enum, event
+from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
 
@@ -49,3 +50,46 @@ def local_today() -> date:
 def string_enum(cls: type[enum.Enum], name: str) -> Enum:
     """A Python enum stored by its values as a short string (no database enum type to migrate)."""
     return Enum(cls, name=name, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flush(session, _context) -> None:
+    session.info["flushed"] = True
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_flush(session) -> None:
+    session.info.pop("flushed", None)
+
+
+def end_reads_with_commit(app) -> None:
+    """End a request that wrote nothing with COMMIT instead of the session's ROLLBACK.
+
+    Both end a read-only transaction alike, but psycopg forgets the connection's prepared statements on every
+    rollback (and deallocates them on the server), so PostgreSQL would plan each page's statements anew on every
+    request. Committed, they stay prepared for the connection's next request. A request that failed, left changes
+    in the session, or flushed changes it did not commit, is rolled back as before."""
+    from flask import g
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.extensions import db
+
+    @app.after_request
+    def _note_outcome(response):
+        g.ended_well = response.status_code < 400
+        return response
+
+    @app.teardown_request
+    def _commit_reads(exc):
+        if exc is not None or not g.pop("ended_well", False):
+            return
+        session = db.session()  # the request's own, not the scoped proxy
+        if not session.in_transaction() or session.info.get("flushed"):
+            return
+        if session.new or session.dirty or session.deleted:
+            return
+        try:
+            session.commit()
+        except SQLAlchemyError:
+            session.rollback()
