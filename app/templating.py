@@ -26,9 +26,10 @@ def asset_url(filename: str) -> str:
 
     Pages ask for the same few files many times (every icon is a reference into one sprite): the URL is built
     once per file and place the app is served at."""
-    path = Path(current_app.static_folder) / filename
+    static_folder = current_app.static_folder
     return _built_once(
-        (current_app.static_folder, filename), lambda: url_for("static", filename=filename, v=_file_version(str(path)))
+        (static_folder, filename),
+        lambda: url_for("static", filename=filename, v=_file_version(str(Path(static_folder) / filename))),
     )
 
 
@@ -49,12 +50,17 @@ def _built_once(key: tuple, build) -> str:
 def icon(name: str, label: str | None = None) -> Markup:
     """An icon from the sprite, hidden from screen readers, with an optional label only they read.
 
-    A function rather than a macro: pages draw a dozen or more, and a Jinja macro call costs several times as much."""
-    sprite = escape(asset_url("icons/icons.svg"))
-    svg = f'<svg aria-hidden="true" focusable="false"><use href="{sprite}#{escape(name)}"></use></svg>'
+    A function rather than a macro: pages draw a dozen or more, and a Jinja macro call costs several times as much.
+    The markup of each icon is made once, like the sprite's URL."""
+    svg = _built_once(("icon", name), lambda: _icon_markup(name))
     if label:
-        svg += f'<span class="visually-hidden">{escape(label)}</span>'
-    return Markup(svg)  # noqa: S704 - the name and label are escaped above
+        return Markup(f'{svg}<span class="visually-hidden">{escape(label)}</span>')  # noqa: S704 - escaped
+    return svg
+
+
+def _icon_markup(name: str) -> Markup:
+    sprite = escape(asset_url("icons/icons.svg"))
+    return Markup(f'<svg aria-hidden="true" focusable="false"><use href="{sprite}#{escape(name)}"></use></svg>')  # noqa: S704
 
 
 def shift_when(start: datetime, end: datetime) -> str:
