@@ -50,8 +50,10 @@ def register_cli(app: Flask) -> None:
         """
         from app.privacy.services import purge
 
-        result = purge()
-        db.session.commit()
+        # The notices link to the app: URLs are built as in a request to the public address.
+        with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+            result = purge()
+            db.session.commit()
         click.echo(
             f"{result.registrations} unused registrations and {result.invitations} invitations removed, "
             f"{result.notified} inactive accounts told, {result.deleted} deleted after notice."

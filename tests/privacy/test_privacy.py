@@ -349,3 +349,20 @@ def test_the_privacy_page_is_public_in_every_language(client):
         response = client.get("/privacy", headers={"Accept-Language": code})
         assert response.status_code == 200
         assert f'lang="{code}"' in response.get_data(as_text=True)
+
+
+def test_purge_command_tells_inactive_people_by_mail(app, db, make_user, mailbox):
+    """`flask purge` runs on a schedule, outside any request: its notices still go out, with working links."""
+    now = utcnow()
+    make_user(
+        name="Long Gone",
+        email="gone@example.org",
+        roles=[Role.MODERATOR],
+        created_at=now - timedelta(days=900),
+        last_login_at=now - timedelta(days=800),
+    )
+    result = app.test_cli_runner().invoke(args=["purge"])
+    assert result.exit_code == 0, result.output
+    assert "1 inactive accounts told" in result.output
+    [notice] = mailbox.to("gone@example.org")
+    assert mailbox.link(notice).startswith(app.config["BASE_URL"])
