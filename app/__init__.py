@@ -226,12 +226,9 @@ def _register_request_hooks(app: Flask) -> None:
         from app.proposals.policies import can_review
         from app.shifts.policies import can_manage_activities
 
-        # The person itself rather than Flask-Login's proxy, which looks the person up again at every use: a
-        # page's navigation and cards read it some thirty times.
-        user = current_user._get_current_object()
+        user = current_user._get_current_object()  # once, not through the proxy at every policy
         signed_in = user.is_authenticated
         return {
-            "current_user": user,
             "nav_can_invite": signed_in and can_invite(user),
             "nav_can_admin": signed_in and can_manage_roles(user),
             "nav_is_staff": signed_in and can_manage_activities(user),

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import enum
+import logging
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, Enum, event
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger(__name__)
 
 
 def utcnow() -> datetime:
@@ -54,13 +57,21 @@ def string_enum(cls: type[enum.Enum], name: str) -> Enum:
 
 @event.listens_for(Session, "after_flush")
 def _note_flush(session, _context) -> None:
-    session.info["flushed"] = True
+    session.info["wrote"] = True
 
 
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _forget_flush(session) -> None:
-    session.info.pop("flushed", None)
+@event.listens_for(Session, "do_orm_execute")
+def _note_statement(state) -> None:
+    """A statement that is not a SELECT (an UPDATE, INSERT or DELETE, or SQL text) counts as a write."""
+    if not state.is_select:
+        state.session.info["wrote"] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_writes(session, transaction) -> None:
+    # Only the end of the outermost transaction settles the writes: a savepoint's end leaves them to it.
+    if transaction.parent is None:
+        session.info.pop("wrote", None)
 
 
 def end_reads_with_commit(app) -> None:
@@ -69,7 +80,7 @@ def end_reads_with_commit(app) -> None:
     Both end a read-only transaction alike, but psycopg forgets the connection's prepared statements on every
     rollback (and deallocates them on the server), so PostgreSQL would plan each page's statements anew on every
     request. Committed, they stay prepared for the connection's next request. A request that failed, left changes
-    in the session, or flushed changes it did not commit, is rolled back as before."""
+    in the session, or flushed or executed a write it did not commit, is rolled back as before."""
     from flask import g
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -85,11 +96,12 @@ def end_reads_with_commit(app) -> None:
         if exc is not None or not g.pop("ended_well", False):
             return
         session = db.session()  # the request's own, not the scoped proxy
-        if not session.in_transaction() or session.info.get("flushed"):
+        if not session.in_transaction() or session.info.get("wrote"):
             return
         if session.new or session.dirty or session.deleted:
             return
         try:
             session.commit()
         except SQLAlchemyError:
-            session.rollback()
+            # The answer has gone out already; the session's removal right after rolls back what is left.
+            log.warning("ending a read-only request with COMMIT failed", exc_info=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from flask import abort
-from sqlalchemy import event, select, text
+from sqlalchemy import event, func, select, table, update
 
 from app.auth.models import User
 from app.extensions import db as _db
@@ -42,7 +42,7 @@ def test_how_a_request_ends_its_transaction(client, make_user, login, endings, p
     assert endings == [ending]
 
 
-def test_changes_a_view_left_uncommitted_are_rolled_back(make_app, make_user):
+def test_writes_a_view_left_uncommitted_are_rolled_back(make_app, make_user):
     person_id = make_user(name="Before").id
     app = make_app()
 
@@ -56,6 +56,17 @@ def test_changes_a_view_left_uncommitted_are_rolled_back(make_app, make_user):
         _db.session.flush()  # as a query's autoflush would
         return "ok"
 
+    def rename_with_a_statement():
+        _db.session.execute(update(User).where(User.id == person_id).values(name="By statement"))
+        return "ok"
+
+    def rename_then_close_a_savepoint():
+        _db.session.get(User, person_id).name = "Before a savepoint"
+        _db.session.flush()
+        with _db.session.begin_nested():
+            _db.session.scalar(select(User.name).where(User.id == person_id))
+        return "ok"
+
     def rename_then_fail():
         _db.session.get(User, person_id).name = "Half done"
         _db.session.flush()
@@ -63,10 +74,14 @@ def test_changes_a_view_left_uncommitted_are_rolled_back(make_app, make_user):
 
     app.add_url_rule("/rename-for-test", "rename_for_test", rename_without_commit)
     app.add_url_rule("/rename-and-flush-for-test", "rename_and_flush_for_test", rename_and_flush)
+    app.add_url_rule("/rename-by-statement-for-test", "rename_by_statement_for_test", rename_with_a_statement)
+    app.add_url_rule("/rename-and-savepoint-for-test", "rename_and_savepoint_for_test", rename_then_close_a_savepoint)
     app.add_url_rule("/rename-and-fail-for-test", "rename_and_fail_for_test", rename_then_fail)
     browser = app.test_client()
     assert browser.get("/rename-for-test").status_code == 200
     assert browser.get("/rename-and-flush-for-test").status_code == 200
+    assert browser.get("/rename-by-statement-for-test").status_code == 200
+    assert browser.get("/rename-and-savepoint-for-test").status_code == 200
     assert browser.get("/rename-and-fail-for-test").status_code == 409
     with app.app_context():
         name = _db.session.scalar(select(User.name).where(User.id == person_id))
@@ -81,7 +96,7 @@ def test_postgresql_keeps_prepared_statements_between_requests(make_app, db):
     app = make_app()
 
     def prepared():
-        return str(_db.session.scalar(text("SELECT count(*) FROM pg_prepared_statements")))
+        return str(_db.session.scalar(select(func.count()).select_from(table("pg_prepared_statements"))))
 
     app.add_url_rule("/prepared-for-test", "prepared_for_test", prepared)
     browser = app.test_client()
