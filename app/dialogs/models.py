@@ -10,8 +10,8 @@ import enum
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, exists
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from app.auth.models import User
 from app.database import UTCDateTime, string_enum, utcnow
@@ -180,14 +180,18 @@ class DialogLanguage(db.Model):
     requests: Mapped[list[InterpreterRequest]] = relationship(
         back_populates="dialog_language", cascade="all, delete-orphan", order_by="InterpreterRequest.id"
     )
+    # Whether an interpreter has been asked and not answered yet, when a list read it with the languages
+    # (`with_expression(DialogLanguage.asked, ASKED_INTERPRETER)`) instead of loading every request; else None.
+    asked: Mapped[bool | None] = query_expression()
 
     @property
     def coverage(self) -> Coverage:
         if self.interpreter_id is not None:
             return Coverage.COVERED
-        if self.open_since is not None or any(r.status is RequestStatus.ASKED for r in self.requests):
+        if self.open_since is not None:
             return Coverage.REQUESTED
-        return Coverage.UNCOVERED
+        asked = self.asked if self.asked is not None else any(r.status is RequestStatus.ASKED for r in self.requests)
+        return Coverage.REQUESTED if asked else Coverage.UNCOVERED
 
 
 class InterpreterRequest(db.Model):
@@ -209,6 +213,12 @@ class InterpreterRequest(db.Model):
 
     dialog_language: Mapped[DialogLanguage] = relationship(back_populates="requests")
     interpreter: Mapped[User] = relationship(foreign_keys=[interpreter_id])
+
+
+# For `DialogLanguage.asked`: a request to an interpreter for the language that is still waiting for an answer.
+ASKED_INTERPRETER = exists().where(
+    InterpreterRequest.dialog_language_id == DialogLanguage.id, InterpreterRequest.status == RequestStatus.ASKED
+)
 
 
 class InterpreterTraining(db.Model):

@@ -18,6 +18,7 @@ from app.database import local_today, utcnow
 from app.dialogs import bp, services
 from app.dialogs.forms import COMMON_LANGUAGES, AskForm, CancelDialogForm, DialogForm, LogFilterForm, LogForm
 from app.dialogs.models import (
+    ASKED_INTERPRETER,
     Dialog,
     DialogLanguage,
     DialogModerator,
@@ -93,7 +94,7 @@ def _upcoming_statement(own_only: bool):
     query = (
         select(Dialog)
         .options(
-            selectinload(Dialog.languages).selectinload(DialogLanguage.requests),
+            selectinload(Dialog.languages).with_expression(DialogLanguage.asked, ASKED_INTERPRETER),
             lazyload(Dialog.moderators),  # the list names no moderator
         )
         .where(Dialog.ends_at > bindparam("now"))

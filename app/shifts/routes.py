@@ -212,7 +212,7 @@ def my_shifts():
     now = utcnow()
     _activity_types()  # the cards' labels then need no query of their own
     upcoming = services.own_signups(current_user, now)
-    past = services.own_signups(current_user, now, to_come=False)
+    past = services.past_signups(current_user, now)
     stats = services.signup_stats(current_user, [s.shift_id for s in upcoming])
     counts, positions = stats.counts, stats.positions
     year = local_today().year

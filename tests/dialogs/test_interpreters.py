@@ -471,3 +471,26 @@ def test_requests_at_a_time_the_interpreter_is_booked_are_not_listed(
     page = client.get("/interpreting").get_data(as_text=True)
     assert "Zu anderer Zeit" in page
     assert busy.topic not in page
+
+
+def test_the_dialog_list_shows_each_languages_coverage(client, login, make_dialog, make_interpreter, db):
+    """The list reads whether an interpreter was asked with the languages, not the requests themselves: a request
+    still waiting counts, a declined one does not."""
+    dialog = make_dialog(languages=("ar", "fa", "uk", "tr"))
+    asked, declined, taker = make_interpreter("ar"), make_interpreter("fa"), make_interpreter("uk")
+    arabic, persian = language_of(dialog, "ar").id, language_of(dialog, "fa").id
+    db.session.add_all(
+        [
+            InterpreterRequest(dialog_language_id=arabic, interpreter_id=asked.id, status=RequestStatus.ASKED),
+            InterpreterRequest(dialog_language_id=persian, interpreter_id=declined.id, status=RequestStatus.DECLINED),
+        ]
+    )
+    language_of(dialog, "uk").interpreter_id = taker.id
+    db.session.commit()
+    login(dialog.moderators[0].user)
+    page = client.get("/dialogs").get_data(as_text=True)  # the moderator reads German
+    assert "1 von 4 Sprachen abgedeckt" in page
+    assert "Arabisch: Angefragt" in page
+    assert "Persisch: Offen" in page
+    assert "Ukrainisch: Abgedeckt" in page
+    assert "Türkisch: Offen" in page
