@@ -108,7 +108,7 @@ def open_shifts():
     limit = min(int_arg("limit", OPEN_SHIFTS_DEFAULT), OPEN_SHIFTS_MAX)
     eligibility = shift_services.Eligibility.of(user)
     g.activity_types = shift_services.activity_types_with_names()
-    query, params = shift_services.open_shifts_query(eligibility.circle_ids, utcnow())
+    query, params = shift_services.open_shifts_query(eligibility.circle_ids, utcnow(), with_district=True)
     shifts = db.session.scalars(query.order_by(Shift.starts_at, Shift.id).limit(limit), params).all()
     stats = shift_services.signup_stats(user, [s.id for s in shifts])
     items = []

@@ -466,11 +466,12 @@ def signup_stats(user: User, shift_ids: list[int]) -> SignupStats:
 
 
 @cache
-def _open_shifts_statement():
+def _open_shifts_statement(with_district: bool):
+    circle = joinedload(Shift.circle)
     return (
         select(Shift)
         .options(
-            joinedload(Shift.circle).joinedload(Circle.district),
+            circle.joinedload(Circle.district) if with_district else circle,
             joinedload(Shift.accommodation),
             lazyload(Shift.activity_type),
         )
@@ -479,14 +480,15 @@ def _open_shifts_statement():
     )
 
 
-def open_shifts_query(circle_ids: Iterable[int], now: datetime):
-    """Scheduled shifts to come that are open to all or belong to one of the circles, with what a card shows,
-    and the parameters to run it with: `db.session.scalars(query.where(...), params)`.
+def open_shifts_query(circle_ids: Iterable[int], now: datetime, with_district: bool = False):
+    """Scheduled shifts to come that are open to all or belong to one of the circles, with what a card shows
+    (and the circle's district, if asked for), and the parameters to run it with:
+    `db.session.scalars(query.where(...), params)`.
 
     The statement is built once (building it costs more than running it); callers narrow it further.
     The activity type is taken from the session: callers load every activity type first (there are few).
     """
-    return _open_shifts_statement(), {"now": now, "circle_ids": sorted(set(circle_ids))}
+    return _open_shifts_statement(with_district), {"now": now, "circle_ids": sorted(set(circle_ids))}
 
 
 def only_takeable(query, eligibility: Eligibility):
@@ -514,8 +516,8 @@ def only_takeable(query, eligibility: Eligibility):
 
 
 @cache
-def _own_signups_statement(to_come: bool):
-    query = (
+def _own_signups_statement():
+    return (
         select(Signup)
         .join(Shift, Shift.id == Signup.shift_id)
         .options(
@@ -524,16 +526,44 @@ def _own_signups_statement(to_come: bool):
             contains_eager(Signup.shift).lazyload(Shift.activity_type),
         )
         .where(Signup.user_id == bindparam("user_id"), Signup.status != SignupStatus.CANCELLED)
+        .where(Shift.ends_at > bindparam("now"))
+        .order_by(Shift.starts_at)
     )
-    if to_come:
-        return query.where(Shift.ends_at > bindparam("now")).order_by(Shift.starts_at)
-    return query.where(Shift.ends_at <= bindparam("now")).order_by(Shift.starts_at.desc()).limit(PAST_SHIFTS_SHOWN)
 
 
-def own_signups(user: User, now: datetime, to_come: bool = True) -> list[Signup]:
-    """The person's sign-ups that are not cancelled, with their shifts: those to come, soonest first, or the
-    latest `PAST_SHIFTS_SHOWN` past ones, latest first. Callers load the activity types first."""
-    return list(db.session.scalars(_own_signups_statement(to_come), {"user_id": user.id, "now": now}))
+def own_signups(user: User, now: datetime) -> list[Signup]:
+    """The person's sign-ups to come that are not cancelled, soonest first, with their shifts (for their cards).
+    Callers load the activity types first."""
+    return list(db.session.scalars(_own_signups_statement(), {"user_id": user.id, "now": now}))
+
+
+@cache
+def _past_signups_statement():
+    return (
+        select(
+            Signup.shift_id,
+            Shift.title,
+            Shift.starts_at,
+            Shift.ends_at,
+            Circle.name.label("circle_name"),
+            Signup.status,
+            Signup.attendance,
+            Signup.hours,
+        )
+        .join(Shift, Shift.id == Signup.shift_id)
+        .join(Circle, Circle.id == Shift.circle_id)
+        .where(Signup.user_id == bindparam("user_id"), Signup.status != SignupStatus.CANCELLED)
+        .where(Shift.ends_at <= bindparam("now"))
+        .order_by(Shift.starts_at.desc())
+        .limit(PAST_SHIFTS_SHOWN)
+    )
+
+
+def past_signups(user: User, now: datetime) -> list[Row]:
+    """The person's latest `PAST_SHIFTS_SHOWN` past sign-ups that are not cancelled, latest first, as rows of what
+    the list shows (shift_id, title, starts_at, ends_at, circle_name, status, attendance, hours): a list of
+    titles and hours needs no objects, and making some fifty of each was most of the page's work."""
+    return db.session.execute(_past_signups_statement(), {"user_id": user.id, "now": now}).all()
 
 
 @cache
