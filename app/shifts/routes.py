@@ -23,7 +23,7 @@ from app.dialogs.services import dialog_event, feed_dialogs
 from app.errors import DomainError
 from app.extensions import csrf, db
 from app.forms import IDEMPOTENCY_KEY, select_choices
-from app.i18n import spoken_language_choices
+from app.i18n import current_language, spoken_language_choices
 from app.names import names_form, submitted_names
 from app.places.models import Circle, CircleMembership, District, MembershipStatus
 from app.shifts import bp, services
@@ -76,12 +76,13 @@ def _counts(shift_ids: list[int]) -> dict[int, int]:
     return dict(rows.all())
 
 
-def _activity_types() -> list[ActivityType]:
-    """Every activity type with its names, once per request: the filter shows them and each card's label reads
-    them from the session instead of loading names per list."""
-    if "activity_types" not in g:
-        g.activity_types = services.activity_types_with_names()
-    return g.activity_types
+def _activity_labels() -> dict[int, str]:
+    """Every activity type's name in the reader's language, once per request: the filter offers them and the
+    cards read their labels from them (`activity_label` in the templates) instead of from the shifts' types."""
+    language = current_language()
+    if g.get("activity_labels", (None,))[0] != language:
+        g.activity_labels = (language, services.activity_labels(language))
+    return g.activity_labels[1]
 
 
 @cache
@@ -153,12 +154,11 @@ def open_shifts():
     form = FilterForm(_filter_args(circles))
     form.district.choices = select_choices([("", _("All districts")), *districts])
     form.circle.choices = select_choices([("", _("All circles")), *circles])
-    form.activity.choices = select_choices([("", _("All activities"))] + [(a.id, a.label()) for a in _activity_types()])
+    form.activity.choices = select_choices([("", _("All activities")), *_activity_labels().items()])
     if request.args and not form.validate():
         return render("shifts/open.html", block="results", form=form, cards=[], status=422, more=False)
 
     now = utcnow()
-    _activity_types()  # the cards' labels then need no query of their own
     query, params = services.open_shifts_query(eligibility.circle_ids, now)
     if form.district.data:
         query = query.join(Circle, Circle.id == Shift.circle_id).where(Circle.district_id == int(form.district.data))
@@ -210,7 +210,7 @@ def open_shifts():
 def my_shifts():
     """The user's upcoming and past shifts, with hours and this year's total."""
     now = utcnow()
-    _activity_types()  # the cards' labels then need no query of their own
+    _activity_labels()  # the cards' labels then need no query of their own
     upcoming = services.own_signups(current_user, now)
     past = services.past_signups(current_user, now)
     stats = services.signup_stats(current_user, [s.shift_id for s in upcoming])

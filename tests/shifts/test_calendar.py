@@ -109,3 +109,24 @@ def test_activity_names_follow_the_interface_language(client, login, make_circle
     person = make_member(circle, locale="en")
     login(person)
     assert "Homework help" in client.get("/shifts").get_data(as_text=True)
+
+
+def test_an_activity_without_a_name_in_the_language_keeps_its_german_one(
+    client, login, db, make_circle, make_member, make_shift
+):
+    from app.shifts.models import ActivityTypeName
+
+    circle = make_circle()
+    garden = ActivityType(name="Gartenarbeit", names=[ActivityTypeName(locale="en", name="Gardening")])
+    blank = ActivityType(name="Nähcafé", names=[ActivityTypeName(locale="uk", name="")])
+    db.session.add_all([garden, blank])
+    db.session.commit()
+    make_shift(circle, title="Beete", activity_type=garden)
+    make_shift(circle, title="Nähen", activity_type=blank)
+    login(make_member(circle, locale="uk"))
+    page = client.get("/shifts").get_data(as_text=True)
+    assert "Gardening" not in page
+    cards = page.split('<article class="card shift-card')[1:]
+    assert any("Gartenarbeit" in card and "Beete" in card for card in cards)
+    assert any("Nähcafé" in card and "Nähen" in card for card in cards)
+    assert '<option value="' in page and ">Gartenarbeit</option>" in page and ">Nähcafé</option>" in page
