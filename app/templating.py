@@ -8,12 +8,12 @@ from functools import lru_cache
 from pathlib import Path
 
 from babel import dates
-from flask import Flask, current_app, g, has_request_context, request, url_for
+from flask import Flask, current_app, has_request_context, request, url_for
 from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_timezone
 from markupsafe import Markup, escape
 
 from app.extensions import is_htmx_partial
-from app.i18n import current_language, install_template_gettext
+from app.i18n import install_template_gettext
 
 
 @lru_cache(maxsize=128)
@@ -63,15 +63,6 @@ def _icon_markup(name: str) -> Markup:
     return Markup(f'<svg aria-hidden="true" focusable="false"><use href="{sprite}#{escape(name)}"></use></svg>')  # noqa: S704
 
 
-def activity_label(shift) -> str:
-    """The shift's activity in the reader's language: from the labels a list read for all its cards at once
-    (`g.activity_labels`, see `shifts.routes`), else from the shift's own type."""
-    language, labels = g.get("activity_labels", (None, {}))
-    if shift.activity_type_id in labels and language == current_language():
-        return labels[shift.activity_type_id]
-    return shift.activity_type.label()
-
-
 def shift_when(start: datetime, end: datetime) -> str:
     """Day and time span in the user's language and Europe/Berlin, e.g. "Di., 24. Nov. · 16:00–18:00"."""
     return _when(start, end, get_timezone(), str(get_locale()))
@@ -95,7 +86,6 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["when"] = shift_when
     app.jinja_env.globals["asset_url"] = asset_url
     app.jinja_env.globals["icon"] = icon
-    app.jinja_env.globals["activity_label"] = activity_label
     app.jinja_env.globals["page_url"] = page_url
     # True when only a block of the page is rendered (its out-of-band parts go with it, not with whole pages).
     app.jinja_env.globals["htmx_partial"] = is_htmx_partial

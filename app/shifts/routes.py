@@ -78,11 +78,21 @@ def _counts(shift_ids: list[int]) -> dict[int, int]:
 
 def _activity_labels() -> dict[int, str]:
     """Every activity type's name in the reader's language, once per request: the filter offers them and the
-    cards read their labels from them (`activity_label` in the templates) instead of from the shifts' types."""
+    cards read their labels from them (`activity_label`) instead of from the shifts' types."""
     language = current_language()
     if g.get("activity_labels", (None,))[0] != language:
         g.activity_labels = (language, services.activity_labels(language))
     return g.activity_labels[1]
+
+
+@bp.app_template_global()
+def activity_label(shift: Shift) -> str:
+    """The shift's activity in the reader's language: from the labels a list read for all its cards at once
+    (`_activity_labels`), else from the shift's own type (a detail page, a card after a sign-up)."""
+    language, labels = g.get("activity_labels", (None, {}))
+    if shift.activity_type_id in labels and language == current_language():
+        return labels[shift.activity_type_id]
+    return shift.activity_type.label()
 
 
 @cache

@@ -486,7 +486,8 @@ def open_shifts_query(circle_ids: Iterable[int], now: datetime, with_district: b
     `db.session.scalars(query.where(...), params)`.
 
     The statement is built once (building it costs more than running it); callers narrow it further.
-    The activity type is taken from the session: callers load every activity type first (there are few).
+    The activity type is not loaded: the page's cards name it from `activity_labels`, and the API loads every
+    activity type into the session first (there are few).
     """
     return _open_shifts_statement(with_district), {"now": now, "circle_ids": sorted(set(circle_ids))}
 
@@ -533,7 +534,7 @@ def _own_signups_statement():
 
 def own_signups(user: User, now: datetime) -> list[Signup]:
     """The person's sign-ups to come that are not cancelled, soonest first, with their shifts (for their cards).
-    Callers load the activity types first."""
+    The activity type is not loaded, as in `open_shifts_query`."""
     return list(db.session.scalars(_own_signups_statement(), {"user_id": user.id, "now": now}))
 
 

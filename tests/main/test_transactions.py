@@ -92,7 +92,7 @@ def test_writes_a_view_left_uncommitted_are_rolled_back(make_app, make_user):
 
 def test_postgresql_keeps_prepared_statements_between_requests(make_app, db):
     if db.engine.dialect.name != "postgresql":
-        pytest.skip("prepared statements are PostgreSQL's")
+        pytest.skip("only PostgreSQL prepares statements; CI runs this test on PostgreSQL")
     app = make_app()
 
     def prepared():

@@ -129,4 +129,4 @@ def test_an_activity_without_a_name_in_the_language_keeps_its_german_one(
     cards = page.split('<article class="card shift-card')[1:]
     assert any("Gartenarbeit" in card and "Beete" in card for card in cards)
     assert any("Nähcafé" in card and "Nähen" in card for card in cards)
-    assert '<option value="' in page and ">Gartenarbeit</option>" in page and ">Nähcafé</option>" in page
+    assert ">Gartenarbeit</option>" in page and ">Nähcafé</option>" in page  # the filter, too
