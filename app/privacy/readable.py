@@ -157,6 +157,10 @@ SECTION_FORMATS: dict[tuple[str, str], Callable] = {
 }
 
 
+# Fields that only some records of a section have: a role is held in a circle or city-wide, and a city-wide role's
+# "Circle: –" would read as if one were missing.
+ONLY_WHEN_SET = {("roles", "circle")}
+
 Readable = str | list[tuple[str, ...]]
 
 
@@ -173,7 +177,11 @@ def readable_data(data: dict) -> dict[str, list[list[tuple[str, Readable | None]
     for section, content in data.items():
         records = content if isinstance(content, list) else [content] if content else []
         sections[section] = [
-            [(str(DATA_LABELS[key]), readable_value(section, key, value)) for key, value in record.items()]
+            [
+                (str(DATA_LABELS[key]), readable_value(section, key, value))
+                for key, value in record.items()
+                if value is not None or (section, key) not in ONLY_WHEN_SET
+            ]
             for record in records
         ]
     return sections

@@ -112,6 +112,27 @@ def test_my_data_page_reads_in_german_words_and_berlin_time(client, login, perso
     assert not any("Nur für das Amt." in value for value in values), "an internal note reached the applicant"
 
 
+def _section(page: str, key: str) -> str:
+    return re.search(rf'<section class="card" aria-labelledby="d-{key}">(.*?)</section>', page, re.S).group(1)
+
+
+def test_my_data_names_a_roles_circle_only_where_it_has_one(client, login, db, person, make_user, make_circle):
+    login(person["user"])
+    roles = _section(client.get("/account/data").get_data(as_text=True), "roles")
+    assert roles.count("<li>") == 3  # volunteer, interpreter, moderator: all city-wide
+    assert "<dt>Freundeskreis</dt>" not in roles and "<dd>–</dd>" not in roles
+    assert roles.count("<dt>Seit</dt>") == 3
+
+    circle = make_circle(name="Freundeskreis Nordbahnhof")
+    coordinator = make_user(email="nora@example.org", roles=[(Role.COORDINATOR, circle), Role.VOLUNTEER])
+    assert client.post_form("/logout").status_code == 303
+    login(coordinator)
+    roles = _section(client.get("/account/data").get_data(as_text=True), "roles")
+    assert roles.count("<li>") == 2
+    assert roles.count("<dt>Freundeskreis</dt>") == 1
+    assert '<dd dir="auto">Freundeskreis Nordbahnhof</dd>' in roles
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_my_data_page_shows_no_codes_in_any_language(client, login, db, person, language):
     person["user"].locale = language
