@@ -7,16 +7,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     FLASK_APP=wsgi.py \
     LOTSE_ENV=production \
-    PORT=8080 \
-    LOTSE_UPLOAD_DIR=/data/uploads
+    PORT=8080
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY app ./app
 RUN pip install .
 COPY . .
-# The uploads directory is where fly.toml mounts the volume; the numeric user lets the runtime check it is not root.
-RUN useradd --create-home --uid 10001 lotse && mkdir -p /data/uploads && chown -R lotse /app /data/uploads
+# The numeric user lets the runtime check it is not root; the app writes nothing to the image's disk.
+RUN useradd --create-home --uid 10001 lotse && chown -R lotse /app
 USER 10001
 
 EXPOSE 8080

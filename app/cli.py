@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -58,6 +59,19 @@ def register_cli(app: Flask) -> None:
             f"{result.registrations} unused registrations and {result.invitations} invitations removed, "
             f"{result.notified} inactive accounts told, {result.deleted} deleted after notice."
         )
+
+    @app.cli.command("import-attachments")
+    @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+    def import_attachments_command(folder: Path):
+        """Move attachment files still kept in an upload folder (from before migration 0010) into the database.
+
+        Safe to run again: what is in the database already is left alone.
+        """
+        from app.proposals.services import import_attachment_files
+
+        moved, missing = import_attachment_files(folder)
+        db.session.commit()
+        click.echo(f"{moved} attachments moved into the database, {missing} still without their file.")
 
     @app.cli.command("send-reminders")
     def send_reminders_command():

@@ -93,7 +93,6 @@ def load_config() -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         # Proposal attachments live here, outside the web root: on Fly a volume is mounted here (fly.toml [mounts]).
-        "UPLOAD_DIR": os.environ.get("LOTSE_UPLOAD_DIR") or str(BASE_DIR / "instance" / "uploads"),
         # Retention: accounts unused this long are told, and deleted when still unused this many days later.
         "RETENTION_INACTIVE_DAYS": int(os.environ.get("RETENTION_INACTIVE_DAYS", "730")),
         "RETENTION_NOTICE_DAYS": int(os.environ.get("RETENTION_NOTICE_DAYS", "30")),

@@ -654,8 +654,7 @@ def world(app, db, make_user, make_circle, make_shift, tmp_path):
     token, _secret = AccessToken.issue(people["volunteer"], "Skript")
     db.session.add_all([past_signup, feed, token])
     db.session.commit()
-    app.config["UPLOAD_DIR"] = str(tmp_path / "uploads")
-    proposals = _proposals(db, people["volunteer"], circle.district_id, tmp_path / "uploads")
+    proposals = _proposals(db, people["volunteer"], circle.district_id)
     return {
         **people,
         **proposals,
@@ -718,7 +717,7 @@ def _dialogs(db, moderator, interpreter, accommodation) -> dict:
     }
 
 
-def _proposals(db, applicant, district_id, upload_dir) -> dict:
+def _proposals(db, applicant, district_id) -> dict:
     """An open programme and one proposal of the volunteer's in each state a route acts on, two with a file."""
     from app.database import utcnow
     from app.proposals.models import Attachment, AttachmentKind, BudgetLine, FundingProgramme, Proposal, ProposalState
@@ -754,18 +753,16 @@ def _proposals(db, applicant, district_id, upload_dir) -> dict:
         )
         db.session.add(proposal)
         items[state] = proposal
-    upload_dir.mkdir(parents=True, exist_ok=True)
     for key, state in (("draft_file", "draft"), ("submitted_file", "submitted")):
         attachment = Attachment(
             kind=AttachmentKind.PROPOSAL,
             filename="plan.pdf",
             content_type="application/pdf",
             size=16,
-            storage_key=f"matrix-{key}",
+            content=b"%PDF-1.4\n%%EOF\n",
             sha256="0" * 64,
         )
         items[state].attachments.append(attachment)
-        (upload_dir / attachment.storage_key).write_bytes(b"%PDF-1.4\n%%EOF\n")
         items[key] = attachment
     db.session.commit()
     return {"programme": programme, **items}

@@ -13,7 +13,7 @@ from babel.lists import format_list
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
@@ -356,7 +356,8 @@ class BudgetLine(db.Model):
 
 
 class Attachment(db.Model):
-    """A file kept outside the web root under a random name; served only to who may see the proposal."""
+    """A file kept in the database beside its proposal (every app machine serves it; it goes with the proposal and
+    its backups); served only to who may see the proposal. Its content is read only where a download asks for it."""
 
     __tablename__ = "proposal_attachments"
 
@@ -366,7 +367,10 @@ class Attachment(db.Model):
     filename: Mapped[str] = mapped_column(String(200))
     content_type: Mapped[str] = mapped_column(String(40))
     size: Mapped[int]
-    storage_key: Mapped[str] = mapped_column(String(64), unique=True)
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True, deferred_raiseload=True)
+    # Only while a file kept in an upload folder before migration 0010 has not been moved in yet: its name there,
+    # for `flask import-attachments`; the content is None until then.
+    storage_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -341,16 +341,15 @@ def _uploader_key() -> str:
 
 @bp.post("/proposals/<int:proposal_id>/attachments")
 @login_required
-# Each upload is up to UPLOAD_MAX_MB on the disk: one person can't fill it in a loop.
+# Each upload is up to UPLOAD_MAX_MB in the database: one person can't fill it in a loop.
 @limiter.limit(lambda: current_app.config["RATELIMIT_UPLOADS"], key_func=_uploader_key)
 def upload(proposal_id: int):
-    """Attach a PDF, JPEG or PNG; its type is read from the content, and it is kept outside the web root."""
+    """Attach a PDF, JPEG or PNG; its type is read from the content, and it is kept in the database."""
     proposal = _load(proposal_id)
     kind = AttachmentKind.REPORT if request.form.get("kind") == "report" else AttachmentKind.PROPOSAL
     require(can_attach(current_user, proposal, kind))
     form = UploadForm()
     upload = request.files.get("file")
-    attachment = None
     try:
         if not form.validate_on_submit():
             raise DomainError(_("This form has expired. Please reload the page and try again."), 400, "file")
@@ -366,18 +365,11 @@ def upload(proposal_id: int):
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
-        if attachment is not None:
-            services.discard_file(attachment)
         proposal = db.session.get(Proposal, proposal_id)
         form.file.errors = [error.message]
         if kind is AttachmentKind.REPORT:
             return _report_upload_error(proposal, form, error.status_code)
         return _detail_page(proposal, status=error.status_code, upload_form=form)
-    except Exception:
-        db.session.rollback()
-        if attachment is not None:
-            services.discard_file(attachment)
-        raise
     flash(_("%(name)s attached.", name=attachment.filename), "success")
     if kind is AttachmentKind.REPORT:
         return redirect(url_for("proposals.report", proposal_id=proposal.id), 303)
@@ -410,12 +402,12 @@ def _load_attachment(proposal_id: int, attachment_id: int) -> tuple[Proposal, At
 def attachment(proposal_id: int, attachment_id: int):
     """Download an attachment: only who may see the proposal may read it."""
     _proposal, item = _load_attachment(proposal_id, attachment_id)
-    path = services.attachment_path(item)
-    if not path.is_file():
+    content = services.attachment_content(item)
+    if content is None:
         abort(404)
-    # Attachments are small (UPLOAD_MAX_BYTES): read whole, so no file handle outlives the request.
+    # Attachments are small (UPLOAD_MAX_BYTES): read whole from the database.
     response = send_file(
-        io.BytesIO(path.read_bytes()), mimetype=item.content_type, as_attachment=True, download_name=item.filename
+        io.BytesIO(content), mimetype=item.content_type, as_attachment=True, download_name=item.filename
     )
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -431,7 +423,6 @@ def remove_attachment(proposal_id: int, attachment_id: int):
     name = item.filename
     services.remove_attachment(current_user, item)
     db.session.commit()
-    services.discard_file(item)
     flash(_("%(name)s removed.", name=name), "info")
     if item.kind is AttachmentKind.REPORT:
         return redirect(url_for("proposals.report", proposal_id=proposal.id), 303)

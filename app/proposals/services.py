@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -330,16 +329,6 @@ def submit_report(by: User, proposal: Proposal, details: ReportDetails) -> None:
 # --- attachments -------------------------------------------------------------------------------------------
 
 
-def upload_dir() -> Path:
-    path = Path(current_app.config["UPLOAD_DIR"])
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def attachment_path(attachment: Attachment) -> Path:
-    return upload_dir() / attachment.storage_key
-
-
 def sniff_type(head: bytes) -> str | None:
     """The file's type from its content; None unless it is one we accept."""
     kind = filetype.guess(head)
@@ -364,10 +353,7 @@ def upload_limit_mb() -> str:
 def add_attachment(
     by: User, proposal: Proposal, kind: AttachmentKind, filename: str, data: bytes, total_size: int | None = None
 ) -> Attachment:
-    """Check and store an upload; the file is written only after every check passed.
-
-    The caller deletes the file again if the transaction does not commit (see `discard_file`).
-    """
+    """Check an upload and keep it with the proposal: it is saved with the transaction, or not at all."""
     limit = current_app.config["UPLOAD_MAX_BYTES"]
     if not data:
         raise DomainError(_("The file is empty."), 422, "file")
@@ -397,26 +383,39 @@ def add_attachment(
         filename=clean_filename(filename, mime),
         content_type=mime,
         size=len(data),
-        storage_key=secrets.token_hex(24),
+        content=data,
         sha256=hashlib.sha256(data).hexdigest(),
         uploaded_by_id=by.id,
     )
     proposal.attachments.append(attachment)
     db.session.flush()
-    path = attachment_path(attachment)
-    partial = path.with_suffix(".part")
-    try:
-        partial.write_bytes(data)
-        partial.replace(path)
-    except OSError:
-        partial.unlink(missing_ok=True)
-        raise
     return attachment
 
 
-def discard_file(attachment: Attachment) -> None:
-    """Remove a stored file (after its row was deleted, or when its upload did not commit)."""
-    attachment_path(attachment).unlink(missing_ok=True)
+def import_attachment_files(folder: Path) -> tuple[int, int]:
+    """Fill in the attachments kept in an upload folder before they moved into the database (migration 0010 does
+    this for the folder it can reach): (moved now, still missing). A file is taken only if it is the one uploaded
+    (its SHA-256); nothing in the folder is changed."""
+    moved = missing = 0
+    waiting = db.session.execute(
+        select(Attachment.id, Attachment.storage_key, Attachment.sha256).where(Attachment.storage_key.is_not(None))
+    ).all()
+    for attachment_id, storage_key, sha256 in waiting:
+        path = folder / storage_key
+        data = path.read_bytes() if path.is_file() else None
+        if data is None or (sha256 and hashlib.sha256(data).hexdigest() != sha256):
+            missing += 1
+            continue
+        db.session.execute(
+            update(Attachment).where(Attachment.id == attachment_id).values(content=data, storage_key=None)
+        )
+        moved += 1
+    return moved, missing
+
+
+def attachment_content(attachment: Attachment) -> bytes | None:
+    """The file itself (the attachment's rows load without it)."""
+    return db.session.scalar(select(Attachment.content).where(Attachment.id == attachment.id))
 
 
 def remove_attachment(by: User, attachment: Attachment) -> None:

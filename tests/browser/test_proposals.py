@@ -44,7 +44,6 @@ def open_panel(page: Page, action: str):
 
 @pytest.fixture
 def round_(app, db, make_user, district, tmp_path):
-    app.config["UPLOAD_DIR"] = str(tmp_path / "uploads")
     today = date.today()
     programme = FundingProgramme(
         name="Empowerment Stadtteil",

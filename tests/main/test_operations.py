@@ -122,25 +122,20 @@ def test_the_image_start_command_serves_the_app(database_url, tmp_path):
         "LOTSE_ENV": "production",
         "SECRET_KEY": "x" * 40,
         "DATABASE_URL": database_url,
-        "LOTSE_UPLOAD_DIR": str(tmp_path / "uploads"),
         "FLASK_APP": "wsgi.py",
     }
     output = _serve_and_check_health(command, env, port)
     assert "Booting worker" in output
 
 
-def test_fly_mounts_the_upload_directory_the_app_is_configured_with(monkeypatch, tmp_path):
+def test_fly_runs_migrations_and_the_scheduler_and_mounts_nothing():
+    """The app machines keep nothing of their own (attachments are in the database): no volume to pin them."""
     fly = tomllib.loads((BASE_DIR / "fly.toml").read_text())
-    assert fly["mounts"]["destination"] == fly["env"]["LOTSE_UPLOAD_DIR"]
+    assert "mounts" not in fly
     assert fly["deploy"]["release_command"].count("flask db upgrade") == 1
     assert "send-reminders" in fly["processes"]["scheduler"]
     assert "flask purge" in fly["processes"]["scheduler"]
-    from app.config import load_config
-
-    monkeypatch.setenv("LOTSE_UPLOAD_DIR", str(tmp_path))
-    assert load_config()["UPLOAD_DIR"] == str(tmp_path)
-    monkeypatch.delenv("LOTSE_UPLOAD_DIR")
-    assert load_config()["UPLOAD_DIR"] == str(BASE_DIR / "instance" / "uploads")
+    assert "LOTSE_UPLOAD_DIR" not in fly["env"]
 
 
 def test_rate_limits_are_shared_through_redis(database_url, monkeypatch):

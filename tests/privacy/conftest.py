@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -12,7 +13,16 @@ from app.auth.models import LanguageLevel, Role, UserLanguage
 from app.database import utcnow
 from app.dialogs.models import Dialog, DialogLanguage, DialogModerator, ModeratorRole, SessionLog
 from app.places.models import CircleMembership, MembershipStatus, VettingRecord
-from app.proposals.models import BudgetLine, EventKind, FundingProgramme, Proposal, ProposalEvent, ProposalState
+from app.proposals.models import (
+    Attachment,
+    AttachmentKind,
+    BudgetLine,
+    EventKind,
+    FundingProgramme,
+    Proposal,
+    ProposalEvent,
+    ProposalState,
+)
 from app.shifts.models import Attendance, CalendarFeed, Signup, SignupStatus
 
 NAME = "Yasmin Quellenberg"
@@ -116,6 +126,10 @@ def person(db, make_user, make_circle, make_shift, district):
                 granted_cents=10_000 if state is ProposalState.APPROVED else None,
                 lines=[BudgetLine(position=1, item="Material", amount_cents=10_000)],
                 events=_timeline(state, coordinator),
+                # A draft's file with the applicant's name in it: deleting the account deletes it with the draft.
+                attachments=[_attachment(f"%PDF-1.4 Lebenslauf {NAME}".encode())]
+                if state is ProposalState.DRAFT
+                else [],
             )
         )
     db.session.commit()
@@ -128,6 +142,17 @@ def person(db, make_user, make_circle, make_shift, district):
         "other_moderator": other_moderator,
         "circle": circle,
     }
+
+
+def _attachment(content: bytes) -> Attachment:
+    return Attachment(
+        kind=AttachmentKind.PROPOSAL,
+        filename="Lebenslauf.pdf",
+        content_type="application/pdf",
+        size=len(content),
+        content=content,
+        sha256=hashlib.sha256(content).hexdigest(),
+    )
 
 
 def _timeline(state: ProposalState, staff) -> list[ProposalEvent]:

@@ -16,7 +16,7 @@ from app.database import utcnow
 from app.dialogs.models import ModeratorRole
 from app.places.models import MembershipStatus
 from app.privacy.models import AppendOnly, AuditEntry
-from app.proposals.models import EventKind, ProposalState
+from app.proposals.models import Attachment, EventKind, ProposalState
 from app.shifts.models import Attendance, Signup, SignupStatus
 from tests.privacy.conftest import EMAIL, NAME
 
@@ -181,7 +181,8 @@ def test_deleting_my_account_keeps_totals_and_no_personal_data(client, login, db
 
     assert _totals(db) == before
     dump = _dump(db)
-    assert NAME not in dump and EMAIL not in dump
+    assert NAME not in dump and EMAIL not in dump  # also not in the draft's attachment
+    assert db.session.scalar(select(func.count()).select_from(Attachment)) == 0
     assert "Yasmin" not in dump and "quellenberg" not in dump.lower()
     deleted = db.session.get(User, user.id)
     assert deleted.deleted_at is not None and not deleted.is_enabled and deleted.role_grants == []

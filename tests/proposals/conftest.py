@@ -18,14 +18,6 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 200
 
 
-@pytest.fixture(autouse=True)
-def upload_dir(app, tmp_path):
-    """Each test keeps its uploads in a folder of its own."""
-    path = tmp_path / "uploads"
-    app.config["UPLOAD_DIR"] = str(path)
-    return path
-
-
 @pytest.fixture
 def staff(make_user):
     return make_user(name="Sabine Staff", email="staff@example.org", roles=[Role.STAFF])

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import io
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.auth.models import Role
 from app.database import utcnow
 from app.proposals.models import Attachment, ProposalState
+from tests.conftest import PASSWORD
 from tests.proposals.conftest import EXE, PDF, PNG
 
 
@@ -24,18 +25,18 @@ def _count(db) -> int:
     return db.session.scalar(select(func.count()).select_from(Attachment))
 
 
-def test_a_pdf_is_attached_stored_outside_static_and_downloadable(
-    client, login, db, make_proposal, applicant, upload_dir
-):
+def _content(db, attachment_id: int) -> bytes | None:
+    return db.session.scalar(select(Attachment.content).where(Attachment.id == attachment_id))
+
+
+def test_a_pdf_is_attached_kept_in_the_database_and_downloadable(client, login, db, make_proposal, applicant):
     proposal = make_proposal()
     login(applicant)
     response = _upload(client, proposal, PDF, "Kostenplan.pdf")
     assert response.status_code == 303
     item = db.session.scalars(select(Attachment)).one()
     assert (item.content_type, item.filename, item.size) == ("application/pdf", "Kostenplan.pdf", len(PDF))
-    stored = upload_dir / item.storage_key
-    assert stored.read_bytes() == PDF
-    assert "Kostenplan" not in item.storage_key
+    assert _content(db, item.id) == PDF
     download = client.get(f"/proposals/{proposal.id}/attachments/{item.id}")
     assert download.status_code == 200
     assert download.data == PDF
@@ -44,21 +45,20 @@ def test_a_pdf_is_attached_stored_outside_static_and_downloadable(
     assert download.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_the_type_comes_from_the_content_not_the_name(client, login, db, make_proposal, applicant, upload_dir):
+def test_the_type_comes_from_the_content_not_the_name(client, login, db, make_proposal, applicant):
     proposal = make_proposal()
     login(applicant)
     renamed = _upload(client, proposal, EXE, "flyer.pdf")
     assert renamed.status_code == 415
     assert "Nur PDF-, JPEG- und PNG-Dateien" in renamed.get_data(as_text=True)
     assert _count(db) == 0
-    assert not upload_dir.exists() or list(upload_dir.iterdir()) == []
     # A PNG named .exe is a PNG: it is stored with the extension its content has.
     assert _upload(client, proposal, PNG, "foto.exe").status_code == 303
     assert db.session.scalars(select(Attachment)).one().filename == "foto.png"
 
 
 def test_an_oversize_file_is_refused_with_a_clear_message_and_nothing_saved(
-    app, client, login, db, make_proposal, applicant, upload_dir
+    app, client, login, db, make_proposal, applicant
 ):
     # Below the size at which the test client spools an upload to a temporary file.
     app.config["UPLOAD_MAX_BYTES"] = 200_000
@@ -70,7 +70,6 @@ def test_an_oversize_file_is_refused_with_a_clear_message_and_nothing_saved(
     page = response.get_data(as_text=True)
     assert "0,3 MB" in page and "höchstens 0,2 MB" in page
     assert _count(db) == 0
-    assert not upload_dir.exists() or list(upload_dir.iterdir()) == []
     db.session.refresh(proposal)
     assert proposal.title == "Nähwerkstatt"  # the proposal itself is untouched
 
@@ -84,8 +83,8 @@ def test_an_empty_upload_and_a_missing_file_are_refused(client, login, db, make_
     assert _count(db) == 0
 
 
-def test_a_failed_commit_leaves_no_file_behind(app, client, login, db, make_proposal, applicant, upload_dir):
-    """Nothing half-saved: when the database refuses the row, the written file is removed again."""
+def test_a_failed_commit_leaves_nothing_behind(app, client, login, db, make_proposal, applicant):
+    """Nothing half-saved: when the database refuses the commit, neither the row nor its file is kept."""
     from sqlalchemy import event
 
     proposal = make_proposal()
@@ -105,7 +104,6 @@ def test_a_failed_commit_leaves_no_file_behind(app, client, login, db, make_prop
         event.remove(db.session.registry().__class__, "before_commit", refuse)
     assert response.status_code == 500
     assert _count(db) == 0
-    assert not upload_dir.exists() or list(upload_dir.iterdir()) == []
 
 
 def test_attachments_are_served_only_to_who_may_see_the_proposal(
@@ -131,16 +129,46 @@ def test_attachments_are_served_only_to_who_may_see_the_proposal(
     assert client.get(f"/proposals/{other.id}/attachments/{item.id}").status_code == 404
 
 
-def test_removing_an_attachment_deletes_the_file(client, login, db, make_proposal, applicant, upload_dir):
+def test_removing_an_attachment_deletes_the_file(client, login, db, make_proposal, applicant):
     proposal = make_proposal()
     login(applicant)
     _upload(client, proposal, PDF, "plan.pdf")
     item = db.session.scalars(select(Attachment)).one()
-    path = upload_dir / item.storage_key
-    assert path.exists()
-    assert client.post_form(f"/proposals/{proposal.id}/attachments/{item.id}/delete").status_code == 303
+    url = f"/proposals/{proposal.id}/attachments/{item.id}"
+    assert client.get(url).data == PDF
+    assert client.post_form(f"{url}/delete").status_code == 303
     assert _count(db) == 0
-    assert not path.exists()
+    assert client.get(url).status_code == 404
+
+
+def test_every_app_machine_serves_an_upload(make_app, client, login, db, make_proposal, applicant):
+    """An upload through one app is downloaded through another: nothing of it is kept on the machine."""
+    proposal = make_proposal()
+    login(applicant)
+    assert _upload(client, proposal, PNG, "foto.png").status_code == 303
+    item = db.session.scalars(select(Attachment)).one()
+    other = make_app()
+    other_client = other.test_client()
+    page = other_client.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    response = other_client.post("/login", data={"email": applicant.email, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 303
+    download = other_client.get(f"/proposals/{proposal.id}/attachments/{item.id}")
+    assert download.status_code == 200 and download.data == PNG
+    with other.app_context():
+        db.engine.dispose()
+
+
+def test_an_attachment_whose_file_never_arrived_is_not_found(client, login, db, make_proposal, applicant):
+    """A row without content (its file was missing when the files moved into the database) answers 404."""
+    proposal = make_proposal()
+    login(applicant)
+    _upload(client, proposal, PDF, "plan.pdf")
+    item = db.session.scalars(select(Attachment)).one()
+    db.session.execute(update(Attachment).where(Attachment.id == item.id).values(content=None))
+    db.session.commit()
+    assert client.get(f"/proposals/{proposal.id}/attachments/{item.id}").status_code == 404
+    assert "plan.pdf" in client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
 
 
 def test_no_files_are_added_once_submitted(client, login, db, make_proposal, applicant):
