@@ -70,17 +70,20 @@ class ProgrammeDetails:
 
 
 def save_programme(by: User, details: ProgrammeDetails, programme: FundingProgramme | None) -> FundingProgramme:
-    """Open a programme or change it; the budget can't drop below what is granted already."""
+    """Open a programme or change it; the budget can't drop below what it is bound to (`committed`)."""
 
     def taken(name: str) -> str:
         return _("A programme named %(name)s already exists.", name=name)
 
     if programme is not None:
         lock_programme(programme)
-        granted = granted_total(programme)
-        if details.budget_cents < granted:
+        bound = committed(programme)
+        if details.budget_cents < bound:
             raise DomainError(
-                _("The budget can't be less than the %(granted)s granted already.", granted=money(granted)),
+                _(
+                    "The budget can't be less than the %(committed)s given to districts or granted already.",
+                    committed=money(bound),
+                ),
                 422,
                 "budget",
             )
@@ -99,7 +102,9 @@ def save_programme(by: User, details: ProgrammeDetails, programme: FundingProgra
 
 
 def set_district_budget(by: User, programme: FundingProgramme, district_id: int, cents: int | None) -> None:
-    """Give a district a share of the programme (None: the district draws on the whole budget)."""
+    """Give a district a share of the programme, kept for it alone (None: the district draws on what is left of
+    the programme besides the shares). The shares and what was granted elsewhere never add up to more than the
+    programme's budget."""
     lock_programme(programme)
     entry = next((e for e in programme.district_budgets if e.district_id == district_id), None)
     if cents is None:
@@ -117,8 +122,17 @@ def set_district_budget(by: User, programme: FundingProgramme, district_id: int,
             422,
             "amount",
         )
-    if cents > programme.budget_cents:
-        raise DomainError(_("A district's budget can't be more than the programme's budget."), 422, "amount")
+    others = committed(programme, without=district_id)
+    if others + cents > programme.budget_cents:
+        raise DomainError(
+            _(
+                "The programme's budget has %(most)s left for this district: the rest is given to other districts"
+                " or granted already.",
+                most=money(max(programme.budget_cents - others, 0)),
+            ),
+            422,
+            "amount",
+        )
     if entry is None:
         programme.district_budgets.append(DistrictBudget(district_id=district_id, budget_cents=cents))
     else:
@@ -149,6 +163,16 @@ def granted_total(programme: FundingProgramme, district_id: int | None = None) -
     if district_id is not None:
         query = query.where(Proposal.district_id == district_id)
     return int(db.session.scalar(query))
+
+
+def committed(programme: FundingProgramme, without: int | None = None) -> int:
+    """What the programme's budget is bound to: every district's share (kept for that district, whether granted
+    yet or not) and what was granted in the districts without one. `without`: leave that district out entirely."""
+    shares = {e.district_id: e.budget_cents for e in programme.district_budgets if e.district_id != without}
+    granted = granted_by_district(programme.id)
+    return sum(shares.values()) + sum(
+        cents for district_id, cents in granted.items() if district_id not in shares and district_id != without
+    )
 
 
 def granted_by_district(programme_id: int) -> dict[int, int]:
@@ -492,7 +516,8 @@ def reject(by: User, proposal: Proposal, reason: str) -> None:
 
 
 def _check_budget(proposal: Proposal, amount_cents: int, already: int = 0) -> None:
-    """Refuse a grant that would take the programme or its district over budget.
+    """Refuse a grant that would take the programme or its district over budget. A district with a share grants
+    from it; the others share what the programme has left besides the shares.
 
     Must run under the programme's lock (`lock_programme`), so that two approvals can't both see the
     same remaining amount. `already` is what this proposal holds now and gives back.
@@ -516,6 +541,18 @@ def _check_budget(proposal: Proposal, amount_cents: int, already: int = 0) -> No
                 _(
                     "This grant would exceed the budget of %(district)s: %(remaining)s are left.",
                     district=proposal.district.name,
+                    remaining=money(max(remaining, 0)),
+                ),
+                409,
+                "amount",
+            )
+    else:
+        remaining = programme.budget_cents - committed(programme) + already
+        if amount_cents > remaining:
+            raise DomainError(
+                _(
+                    "This grant would take from the budgets kept for other districts: %(remaining)s are left for"
+                    " the districts without a budget of their own.",
                     remaining=money(max(remaining, 0)),
                 ),
                 409,

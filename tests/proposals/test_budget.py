@@ -13,6 +13,16 @@ from tests.conftest import signed_in_session
 S = ProposalState
 
 
+def _programme_form(programme, budget: str) -> dict:
+    return {
+        "name_de": programme.name,
+        "year": str(programme.year),
+        "budget": budget,
+        "opens_on": programme.opens_on.isoformat(),
+        "closes_on": programme.closes_on.isoformat(),
+    }
+
+
 def test_approval_over_the_remaining_budget_is_refused_with_the_amount_left(
     client, login, db, make_programme, make_proposal, staff
 ):
@@ -46,6 +56,70 @@ def test_a_district_share_is_a_budget_of_its_own(client, login, db, make_program
     assert refused.status_code == 409
     assert "Bad Cannstatt" in refused.get_data(as_text=True)
     assert client.post_form(f"/proposals/{elsewhere.id}/approve", {"amount": "200"}).status_code == 303
+
+
+def test_a_district_share_is_kept_for_that_district(client, login, db, make_programme, make_proposal, staff, district):
+    """A share is a reservation: the districts without one can't grant from it, even while it is unspent."""
+    from app.places.models import District
+
+    other = District(name="Feuerbach")
+    db.session.add(other)
+    db.session.commit()
+    programme = make_programme(budget_cents=100_000, district_budgets={district: 60_000})
+    make_proposal(state=S.APPROVED, programme=programme, district=other, granted_cents=30_000, lines=[("A", 30_000)])
+    elsewhere = make_proposal(state=S.IN_REVIEW, programme=programme, district=other, lines=[("B", 20_000)])
+    here = make_proposal(state=S.IN_REVIEW, programme=programme, lines=[("C", 60_000)])
+    login(staff)
+    # 100,000 less the 60,000 kept for Bad Cannstatt less the 30,000 granted in Feuerbach: 10,000 are left.
+    refused = client.post_form(f"/proposals/{elsewhere.id}/approve", {"amount": "200"})
+    assert refused.status_code == 409
+    assert "100,00" in refused.get_data(as_text=True)
+    db.session.refresh(elsewhere)
+    assert elsewhere.state is S.IN_REVIEW
+    assert client.post_form(f"/proposals/{elsewhere.id}/approve", {"amount": "100"}).status_code == 303
+    # The share is still all there for its district.
+    assert client.post_form(f"/proposals/{here.id}/approve", {"amount": "600"}).status_code == 303
+    page = client.get(f"/programmes/{programme.id}").get_data(as_text=True)
+    assert "Für Stadtbezirke reserviert" in page and "600,00" in page
+
+
+def test_shares_never_add_up_to_more_than_the_programme(
+    client, login, db, make_programme, make_proposal, staff, district
+):
+    from app.places.models import District
+
+    other, third = District(name="Feuerbach"), District(name="Vaihingen")
+    db.session.add_all([other, third])
+    db.session.commit()
+    programme = make_programme(budget_cents=100_000, district_budgets={district: 60_000})
+    make_proposal(state=S.APPROVED, programme=programme, district=third, granted_cents=15_000, lines=[("A", 15_000)])
+    login(staff)
+    url = f"/programmes/{programme.id}/districts"
+    # 100,000 less 60,000 kept for Bad Cannstatt less 15,000 granted in Vaihingen: at most 25,000 for Feuerbach.
+    too_much = client.post_form(url, {"district": str(other.id), "amount": "300"})
+    assert too_much.status_code == 422
+    assert "250,00" in too_much.get_data(as_text=True)
+    db.session.refresh(programme)
+    assert programme.district_budget(other.id) is None
+    assert client.post_form(url, {"district": str(other.id), "amount": "250"}).status_code == 303
+    # Bad Cannstatt's own share may change within what it had plus what is free (nothing now).
+    assert client.post_form(url, {"district": str(district.id), "amount": "601"}).status_code == 422
+    assert client.post_form(url, {"district": str(district.id), "amount": "500"}).status_code == 303
+    # Vaihingen's grants count against its share once it has one.
+    assert client.post_form(url, {"district": str(third.id), "amount": "100"}).status_code == 422  # below 150 granted
+    assert client.post_form(url, {"district": str(third.id), "amount": "250"}).status_code == 303
+    db.session.refresh(programme)
+    assert {e.district_id: e.budget_cents for e in programme.district_budgets} == {
+        district.id: 50_000,
+        other.id: 25_000,
+        third.id: 25_000,
+    }
+    # The programme's budget can't drop below the shares.
+    form = _programme_form(programme, "999")
+    refused = client.post_form(f"/programmes/{programme.id}/edit", form)
+    assert refused.status_code == 422
+    assert "1.000,00" in refused.get_data(as_text=True)
+    assert client.post_form(f"/programmes/{programme.id}/edit", {**form, "budget": "1000"}).status_code == 303
 
 
 def test_lowering_a_grant_needs_a_reason_and_is_recorded(client, login, db, make_proposal, staff, applicant, mailbox):
@@ -86,13 +160,7 @@ def test_the_programme_budget_cannot_drop_below_what_is_granted(
     programme = make_programme(budget_cents=100_000)
     make_proposal(state=S.APPROVED, programme=programme, granted_cents=80_000, lines=[("A", 80_000)])
     login(staff)
-    form = {
-        "name_de": programme.name,
-        "year": str(programme.year),
-        "budget": "500",
-        "opens_on": programme.opens_on.isoformat(),
-        "closes_on": programme.closes_on.isoformat(),
-    }
+    form = _programme_form(programme, "500")
     response = client.post_form(f"/programmes/{programme.id}/edit", form)
     assert response.status_code == 422
     assert "800,00" in response.get_data(as_text=True)
