@@ -220,18 +220,20 @@ def open_shifts():
 def my_shifts():
     """The user's upcoming and past shifts, with hours and this year's total."""
     now = utcnow()
-    _activity_labels()  # the cards' labels then need no query of their own
-    upcoming = services.own_signups(current_user, now)
-    past = services.past_signups(current_user, now)
-    stats = services.signup_stats(current_user, [s.shift_id for s in upcoming])
-    counts, positions = stats.counts, stats.positions
+    language = current_language()
+    upcoming = services.upcoming_signups(current_user, now, language)
+    # The cards' activity names came with their rows (`activity_label` reads them here).
+    g.activity_labels = (language, {row.Signup.shift.activity_type_id: row.activity for row in upcoming})
     year = local_today().year
+    past, total_hours = services.past_signups(current_user, now, year)
     return render(
         "shifts/mine.html",
-        upcoming=[_card_context(s.shift, s, counts.get(s.shift_id, 0), position=positions.get(s.id)) for s in upcoming],
+        upcoming=[
+            _card_context(row.Signup.shift, row.Signup, row.confirmed, position=row.position) for row in upcoming
+        ],
         past=past,
         year=year,
-        total_hours=services.hours_in_year(current_user, year),
+        total_hours=total_hours,
     )
 
 

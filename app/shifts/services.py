@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
+    case,
     cast,
     exists,
     func,
@@ -38,10 +39,10 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.orm import contains_eager, joinedload, lazyload
+from sqlalchemy.orm import aliased, contains_eager, joinedload, lazyload
 
 from app.auth.models import LanguageLevel, Role, RoleGrant, User, UserLanguage
-from app.database import LOCAL_TIMEZONE, UTCDateTime, utcnow
+from app.database import LOCAL_TIMEZONE, UTCDateTime, local_today, utcnow
 from app.dialogs.bookings import dialog_bookings_query
 from app.dialogs.models import Dialog
 from app.errors import DomainError
@@ -539,9 +540,54 @@ def own_signups(user: User, now: datetime) -> list[Signup]:
 
 
 @cache
-def _past_signups_statement():
+def _upcoming_statement():
+    other = aliased(Signup)
+    confirmed = (
+        select(func.count())
+        .where(other.shift_id == Shift.id, other.status == SignupStatus.CONFIRMED)
+        .correlate(Shift)
+        .scalar_subquery()
+    )
+    ahead = (
+        select(func.count())
+        .where(
+            other.shift_id == Shift.id,
+            other.status == SignupStatus.WAITLISTED,
+            (other.requested_at < Signup.requested_at)
+            | and_(other.requested_at == Signup.requested_at, other.id < Signup.id),
+        )
+        .correlate(Shift, Signup)
+        .scalar_subquery()
+    )
     return (
+        _own_signups_statement()
+        .add_columns(
+            confirmed.label("confirmed"),
+            case((Signup.status == SignupStatus.WAITLISTED, ahead + 1), else_=None).label("position"),
+            _label_column().label("activity"),
+        )
+        .join(ActivityType, ActivityType.id == Shift.activity_type_id)
+        .outerjoin(
+            ActivityTypeName,
+            and_(ActivityTypeName.activity_type_id == ActivityType.id, ActivityTypeName.locale == bindparam("locale")),
+        )
+    )
+
+
+def upcoming_signups(user: User, now: datetime, locale: str) -> list[Row]:
+    """`own_signups` with what their cards show besides, in the same statement: rows of (Signup, confirmed: the
+    shift's confirmed sign-ups, position: the place on the waitlist or None, activity: the activity's name in the
+    language, as `activity_labels` gives it)."""
+    return db.session.execute(_upcoming_statement(), {"user_id": user.id, "now": now, "locale": locale}).all()
+
+
+@cache
+def _past_signups_statement():
+    """The latest past sign-ups (kind "past") and, in one row of its own (kind "hours"), the year's hours: one
+    statement for the second half of "My shifts"."""
+    past = (
         select(
+            literal("past").label("kind"),
             Signup.shift_id,
             Shift.title,
             Shift.starts_at,
@@ -558,13 +604,28 @@ def _past_signups_statement():
         .order_by(Shift.starts_at.desc())
         .limit(PAST_SHIFTS_SHOWN)
     )
+    hours = _hours_statement().subquery()
+    total = select(
+        literal("hours").label("kind"),
+        *(cast(null(), column.type).label(column.name) for column in list(past.selected_columns)[1:-1]),
+        cast(next(iter(hours.c)), Signup.hours.type).label("hours"),
+    )
+    both = union_all(total, past.subquery().select()).subquery()
+    return select(both).order_by(both.c.kind, both.c.starts_at.desc())
 
 
-def past_signups(user: User, now: datetime) -> list[Row]:
+def past_signups(user: User, now: datetime, year: int | None = None) -> tuple[list[Row], Decimal]:
     """The person's latest `PAST_SHIFTS_SHOWN` past sign-ups that are not cancelled, latest first, as rows of what
     the list shows (shift_id, title, starts_at, ends_at, circle_name, status, attendance, hours): a list of
-    titles and hours needs no objects, and making some fifty of each was most of the page's work."""
-    return db.session.execute(_past_signups_statement(), {"user_id": user.id, "now": now}).all()
+    titles and hours needs no objects, and making some fifty of each was most of the page's work. With them, in
+    the same statement, the hours of the year (`hours_in_year`; this year unless given)."""
+    year = year or local_today().year
+    start, end = local_to_utc(datetime(year, 1, 1)), local_to_utc(datetime(year + 1, 1, 1))
+    rows = db.session.execute(
+        _past_signups_statement(), {"user_id": user.id, "now": now, "start": start, "end": end}
+    ).all()
+    hours = next((row.hours for row in rows if row.kind == "hours"), None)
+    return [row for row in rows if row.kind == "past"], Decimal(hours or 0)
 
 
 @cache
@@ -577,10 +638,15 @@ def activity_types_with_names() -> list[ActivityType]:
     return list(db.session.scalars(_activity_types_statement()).unique())
 
 
+def _label_column():
+    """An activity's name in the language joined as ActivityTypeName (German where it has none or an empty one)."""
+    return func.coalesce(func.nullif(ActivityTypeName.name, ""), ActivityType.name)
+
+
 @cache
 def _activity_labels_statement():
     return (
-        select(ActivityType.id, func.coalesce(func.nullif(ActivityTypeName.name, ""), ActivityType.name))
+        select(ActivityType.id, _label_column())
         .outerjoin(
             ActivityTypeName,
             and_(ActivityTypeName.activity_type_id == ActivityType.id, ActivityTypeName.locale == bindparam("locale")),
