@@ -220,8 +220,20 @@ def app(_worker_app):
 
 @pytest.fixture
 def make_app(database_url, smtp_server):
-    """A separate app with the test settings, for a test that changes what an app is built with (its routes)."""
-    return lambda: create_app(testing_config(database_url, smtp_server))
+    """A separate app with the test settings, for a test that changes what an app is built with (its routes).
+    Its database connections are closed after the test (left to the garbage collector, psycopg warns about them
+    in whichever test happens to run then)."""
+    made = []
+
+    def make():
+        made.append(create_app(testing_config(database_url, smtp_server)))
+        return made[-1]
+
+    yield make
+    for other in made:
+        with other.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
 
 
 def _clear_tables() -> None:

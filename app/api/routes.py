@@ -109,12 +109,12 @@ def open_shifts():
     eligibility = shift_services.Eligibility.of(user)
     g.activity_types = shift_services.activity_types_with_names()
     query, params = shift_services.open_shifts_query(eligibility.circle_ids, utcnow(), with_district=True)
-    shifts = db.session.scalars(query.order_by(Shift.starts_at, Shift.id).limit(limit), params).all()
-    stats = shift_services.signup_stats(user, [s.id for s in shifts])
+    statement = shift_services.with_card_columns(query.order_by(Shift.starts_at, Shift.id).limit(limit))
+    rows = db.session.execute(statement, {**params, "user_id": user.id}).all()
     items = []
-    for shift in shifts:
-        own = stats.own.get(shift.id)
-        free = max(shift.capacity - stats.counts.get(shift.id, 0), 0)
+    for shift, confirmed, own_status, _place in rows:
+        free = max(shift.capacity - confirmed, 0)
+        obstacle = None if own_status else shift_services.signup_obstacle(user, shift, eligibility=eligibility)
         items.append(
             {
                 **_shift_fields(shift),
@@ -124,8 +124,8 @@ def open_shifts():
                 "required_language": shift.required_language,
                 "requires_vetting": shift.requires_vetting,
                 "open_to_all": shift.open_to_all,
-                "my_status": own.status.value if own else None,
-                "obstacle": None if own else shift_services.signup_obstacle(user, shift, eligibility=eligibility),
+                "my_status": own_status.value if own_status else None,
+                "obstacle": obstacle,
             }
         )
     return jsonify({"shifts": items})

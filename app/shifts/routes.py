@@ -184,7 +184,7 @@ def open_shifts():
         query = query.where(Shift.starts_at < services.local_to_utc(end))
     if form.mine.data:
         query = services.only_takeable(query, eligibility)
-        params |= {"user_id": current_user.id, "languages": sorted(eligibility.languages)}
+        params["languages"] = sorted(eligibility.languages)
     page = min(int_arg("page", 1), MAX_PAGES)
     wanted = PAGE_SIZE * page
     cards: list[dict] = []
@@ -193,22 +193,17 @@ def open_shifts():
     # the cards' checks the rest (vetting dates, sign-up window, clashes); read on until the page is full.
     # Without it, the page and one more (to know there is more) are all there is to read.
     batch = max(SCAN_BATCH, 2 * wanted) if form.mine.data else wanted + 1
+    params["user_id"] = current_user.id
+    statement = services.with_card_columns(query.order_by(Shift.starts_at, Shift.id))
     for offset in range(0, MAX_SCAN, batch):
-        shifts = db.session.scalars(query.order_by(Shift.starts_at, Shift.id).offset(offset).limit(batch), params).all()
-        stats = services.signup_stats(current_user, [s.id for s in shifts])
-        for shift in shifts:
-            signup = stats.own.get(shift.id)
-            card = _card_context(
-                shift,
-                signup,
-                stats.counts.get(shift.id, 0),
-                eligibility,
-                stats.positions.get(signup.id) if signup else None,
-            )
+        rows = db.session.execute(statement.offset(offset).limit(batch), params).all()
+        for shift, confirmed, own_status, place in rows:
+            signup = services.OwnSignup(own_status) if own_status is not None else None
+            card = _card_context(shift, signup, confirmed, eligibility, place or None)
             if form.mine.data and (signup is not None or card["obstacle"] is not None or card["free"] == 0):
                 continue
             cards.append(card)
-        if len(cards) > wanted or len(shifts) < batch:
+        if len(cards) > wanted or len(rows) < batch:
             break
     more = len(cards) > wanted
     cards = cards[:wanted]

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cache
 from itertools import islice
+from typing import NamedTuple
 
 from dateutil.rrule import WEEKLY, rrule, rrulestr
 from flask_babel import format_datetime, ngettext
@@ -429,6 +430,12 @@ def waitlist_position(signup: Signup) -> int | None:
     return ahead + 1
 
 
+class OwnSignup(NamedTuple):
+    """What a list's card shows of the person's own sign-up (`with_card_columns`)."""
+
+    status: SignupStatus
+
+
 @dataclass
 class SignupStats:
     """For a list of shifts: confirmed counts, one person's own sign-ups and their waitlist places."""
@@ -491,6 +498,52 @@ def open_shifts_query(circle_ids: Iterable[int], now: datetime, with_district: b
     activity type into the session first (there are few).
     """
     return _open_shifts_statement(with_district), {"now": now, "circle_ids": sorted(set(circle_ids))}
+
+
+@cache
+def _card_columns():
+    own, other = aliased(Signup, name="own"), aliased(Signup, name="other")
+    confirmed = (
+        select(func.count())
+        .select_from(other)
+        .where(other.shift_id == Shift.id, other.status == SignupStatus.CONFIRMED)
+        .correlate(Shift)
+        .scalar_subquery()
+    )
+    own_status = (
+        select(own.status)
+        .where(own.shift_id == Shift.id, own.user_id == bindparam("user_id"), own.status != SignupStatus.CANCELLED)
+        .correlate(Shift)
+        .scalar_subquery()
+    )
+    # Those waiting up to and with the person: their place; 0 when the person is not waiting.
+    place = (
+        select(func.count())
+        .select_from(other)
+        .join(
+            own,
+            and_(
+                own.shift_id == other.shift_id,
+                own.user_id == bindparam("user_id"),
+                own.status == SignupStatus.WAITLISTED,
+            ),
+        )
+        .where(
+            other.shift_id == Shift.id,
+            other.status == SignupStatus.WAITLISTED,
+            (other.requested_at < own.requested_at) | and_(other.requested_at == own.requested_at, other.id <= own.id),
+        )
+        .correlate(Shift)
+        .scalar_subquery()
+    )
+    return confirmed.label("confirmed"), own_status.label("own_status"), place.label("place")
+
+
+def with_card_columns(query):
+    """An open-shifts query whose rows are (Shift, confirmed, own_status, place): the shift's confirmed sign-ups,
+    the person's own sign-up status (None without one) and place on the waitlist (0 when not waiting), what
+    `signup_stats` would read in a statement of its own. Parameter: `user_id`."""
+    return query.add_columns(*_card_columns())
 
 
 def only_takeable(query, eligibility: Eligibility):

@@ -26,7 +26,9 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
-local counter = 0
+-- wrk calls request() once per thread before the run and throws that request away: counting from -1 makes that
+-- call the last cancellation of the previous round, so the first sign-up the server sees is user 1's own.
+local counter = -1
 local users_per_thread = 1
 local first_user = 1
 local signup_path, withdraw_path
@@ -52,7 +54,7 @@ function request()
   if #cookies == 0 then
     return wrk.format("GET", wrk.path, headers)
   end
-  local slot = counter % users_per_thread
+  local slot = counter % users_per_thread  -- Lua's % is floored: -1 gives the last user
   local user = first_user + slot
   headers["Cookie"] = cookies[user]
   if signup_path == nil then

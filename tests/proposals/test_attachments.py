@@ -155,8 +155,6 @@ def test_every_app_machine_serves_an_upload(make_app, client, login, db, make_pr
     assert response.status_code == 303
     download = other_client.get(f"/proposals/{proposal.id}/attachments/{item.id}")
     assert download.status_code == 200 and download.data == PNG
-    with other.app_context():
-        db.engine.dispose()
 
 
 def test_an_attachment_whose_file_never_arrived_is_not_found(client, login, db, make_proposal, applicant):

@@ -20,8 +20,9 @@ def _card(page: str, shift_id: int) -> str:
     return match.group(0)
 
 
-def _sign(db, shift, user, status=SignupStatus.CONFIRMED, minutes_ago=0, **kw) -> Signup:
-    signup = Signup(shift=shift, user=user, status=status, requested_at=utcnow() - timedelta(minutes=minutes_ago), **kw)
+def _sign(db, shift, user, status=SignupStatus.CONFIRMED, minutes_ago=0, at=None, **kw) -> Signup:
+    at = at or utcnow() - timedelta(minutes=minutes_ago)
+    signup = Signup(shift=shift, user=user, status=status, requested_at=at, **kw)
     db.session.add(signup)
     db.session.commit()
     return signup
@@ -91,3 +92,40 @@ def test_no_past_shifts_and_no_hours(client, login, db, make_circle, make_member
     assert "Noch keine vergangenen Einsätze." in page
     assert re.search(r'<div class="stat"><strong>0</strong>', page)
     assert "Keine anstehenden Einsätze" in page
+
+
+def test_open_shift_cards_count_places_and_know_the_readers_own_sign_up(
+    client, login, db, make_circle, make_member, make_shift
+):
+    """The open-shifts list reads counts, the reader's own sign-up and waitlist place with its shifts."""
+    circle = make_circle()
+    me = make_member(circle)
+    others = [make_member(circle) for _ in range(4)]
+    untouched = make_shift(circle, starts_in=timedelta(days=1), capacity=3, title="Frei")
+    signed = make_shift(circle, starts_in=timedelta(days=2), capacity=3, title="Eingetragen")
+    full = make_shift(circle, starts_in=timedelta(days=3), capacity=1, title="Voll")
+    waiting = make_shift(circle, starts_in=timedelta(days=4), capacity=1, title="Warten")
+    _sign(db, untouched, others[0])
+    _sign(db, untouched, others[1], SignupStatus.CANCELLED)  # a cancellation frees its place
+    _sign(db, signed, me)
+    _sign(db, full, others[0])
+    _sign(db, waiting, others[0], minutes_ago=60)
+    moment = utcnow() - timedelta(minutes=50)
+    _sign(db, waiting, others[1], SignupStatus.WAITLISTED, minutes_ago=55)
+    _sign(db, waiting, others[2], SignupStatus.WAITLISTED, at=moment)  # the same moment as mine, but first
+    _sign(db, waiting, me, SignupStatus.WAITLISTED, at=moment)
+    _sign(db, waiting, others[3], SignupStatus.WAITLISTED, minutes_ago=10)
+    login(me)
+
+    page = client.get("/shifts").get_data(as_text=True)
+
+    assert '<span class="badge">2 Plätze frei</span>' in _card(page, untouched.id)
+    assert '<span class="badge badge-ok">Eingetragen</span>' in _card(page, signed.id)
+    assert '<span class="badge badge-warn">Voll</span>' in _card(page, full.id)
+    assert "Auf die Warteliste eintragen" in _card(page, full.id)
+    assert '<span class="badge badge-warn">Warteliste Nr. 3</span>' in _card(page, waiting.id)
+    assert "Warteliste verlassen" in _card(page, waiting.id)
+    # "Only shifts I can take" leaves out what the reader is on and what is full.
+    mine = client.get("/shifts?mine=y").get_data(as_text=True)
+    assert f'id="shift-{untouched.id}"' in mine
+    assert not any(f'id="shift-{shift.id}"' in mine for shift in (signed, full, waiting))
