@@ -3,7 +3,8 @@
 -- Environment (read by wrk's LuaJIT through os.getenv):
 --   BENCH_COOKIES   cookie headers separated by "|" (one per logged-in user); requests take them in turn
 --   BENCH_TOKENS    CSRF tokens in the same order
---   BENCH_PAIR      "signup,withdraw" paths: every user alternates the two POSTs (sign up, then cancel)
+--   BENCH_PAIR      "signup,withdraw" paths: every user alternates the two POSTs (sign up, then cancel), each
+--                   after the answer to the one before
 --   BENCH_AUTH      an Authorization header value (API)
 
 local function split(value)
@@ -26,9 +27,7 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
--- wrk calls request() once per thread before the run and throws that request away: counting from -1 makes that
--- call the last cancellation of the previous round, so the first sign-up the server sees is user 1's own.
-local counter = -1
+local counter = 0
 local users_per_thread = 1
 local first_user = 1
 local signup_path, withdraw_path
@@ -48,29 +47,60 @@ function init(args)
   end
 end
 
+-- Sign-up and cancellation: each user's next action follows what the server last answered for them (the redirect
+-- names the user and the action done), and a user with a request on its way is passed over. wrk makes requests
+-- it never sends (one before the run, some when the server closes a connection): counting rounds instead would
+-- now and then cancel a sign-up that was never made.
+local signed_in = {}
+local in_flight = {}
+
+local function pair_request(user, headers)
+  headers["Cookie"] = cookies[user]
+  headers["Content-Type"] = "application/x-www-form-urlencoded"
+  local action = signed_in[user] and "w" or "s"
+  local body = "csrf_token=" .. tokens[user] .. "&next=/shifts/mine%3Fbench%3D" .. user .. action
+  return wrk.format("POST", signed_in[user] and withdraw_path or signup_path, headers, body)
+end
+
+local function next_pair_request(headers)
+  for _ = 1, users_per_thread do
+    local user = first_user + counter % users_per_thread
+    counter = counter + 1
+    if not in_flight[user] then
+      in_flight[user] = true
+      return pair_request(user, headers)
+    end
+  end
+  -- Every user waits for an answer, or was lost to an unsent request or a refusal: the first one again.
+  return pair_request(first_user, headers)
+end
+
 function request()
   local headers = {}
   if auth ~= nil and auth ~= "" then headers["Authorization"] = auth end
   if #cookies == 0 then
     return wrk.format("GET", wrk.path, headers)
   end
-  local slot = counter % users_per_thread  -- Lua's % is floored: -1 gives the last user
-  local user = first_user + slot
-  headers["Cookie"] = cookies[user]
-  if signup_path == nil then
-    counter = counter + 1
-    return wrk.format("GET", wrk.path, headers)
+  if signup_path ~= nil then
+    return next_pair_request(headers)
   end
-  -- Round after round over this thread's users: sign up in even rounds, cancel in odd ones.
-  local round = math.floor(counter / users_per_thread)
+  local user = first_user + counter % users_per_thread
   counter = counter + 1
-  headers["Content-Type"] = "application/x-www-form-urlencoded"
-  local path = (round % 2 == 0) and signup_path or withdraw_path
-  return wrk.format("POST", path, headers, "csrf_token=" .. tokens[user])
+  headers["Cookie"] = cookies[user]
+  return wrk.format("GET", wrk.path, headers)
 end
 
 bad = 0  -- a global, so done() can read it from every thread
 function response(status, headers, body)
+  local location = headers and headers["Location"]
+  if location then
+    local user, action = string.match(location, "bench=(%d+)([sw])")
+    if user then
+      user = tonumber(user)
+      in_flight[user] = nil
+      signed_in[user] = (action == "s")
+    end
+  end
   if status >= 400 then
     bad = bad + 1
     -- The first failures of each thread, so that bench/run can say what they were.
