@@ -670,12 +670,11 @@ def programme(programme_id: int):
         shares = {entry.district_id: entry.budget_cents for entry in item.district_budgets}
         budget_form = DistrictBudgetForm(formdata=None)
         budget_form.district.choices = select_choices((d.id, d.name) for d in districts)
-        granted_outside = sum(cents for district_id, cents in by_district.items() if district_id not in shares)
         context = {
             "proposals": proposals,
             "granted": sum(by_district.values()),
             "kept_for_districts": sum(shares.values()),
-            "left_for_the_rest": item.budget_cents - sum(shares.values()) - granted_outside,
+            "left_for_the_rest": item.budget_cents - services.committed(item),
             "district_rows": [
                 {"district": d, "share": shares.get(d.id), "granted": by_district.get(d.id, 0)}
                 for d in districts
