@@ -238,6 +238,7 @@ def _register_request_hooks(app: Flask) -> None:
         }
 
     ui_languages = [(code, endonym(code)) for code in app.config["LANGUAGES"]]
+    app.extensions["lotse_ui_languages"] = ui_languages  # the layout's language menu (app/fragments.py)
 
     @app.context_processor
     def inject_i18n():

@@ -12,7 +12,7 @@ from flask_babel import get_locale, get_translations
 from flask_login import current_user
 from jinja2 import pass_context
 from jinja2.runtime import Context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from app.config import RTL_LANGUAGES
 
@@ -29,7 +29,22 @@ def select_locale() -> str:
 
 
 def current_language() -> str:
-    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    """The language of the request (or of `force_locale`) as its code, "de"."""
+    state = _babel_state()
+    locale = getattr(state, "babel_locale", None)
+    if locale is None:
+        return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    # Kept beside the locale Flask-Babel chose, like the catalog: a page asks some dozens of times.
+    known = getattr(state, "lotse_language", None)
+    if known is None or known[0] is not locale:
+        known = state.lotse_language = (locale, str(locale))
+    return known[1]
+
+
+def _babel_state():
+    """Flask-Babel's per-request state (the chosen locale, the catalog), read without its context-local look-ups."""
+    ctx = _cv_app.get(None)
+    return ctx.g.__dict__.get("_flask_babel") if ctx is not None else None
 
 
 def text_direction() -> str:
@@ -81,8 +96,7 @@ def _catalog() -> Translations | NullTranslations:
     Flask-Babel finds it anew for every string, through several context-local look-ups; a page of shift cards
     translates some hundreds. The catalog is kept beside the locale Flask-Babel chose for the request, so
     `force_locale` (mail in the recipient's language) and `refresh` still take effect at once."""
-    ctx = _cv_app.get(None)
-    state = ctx.g.__dict__.get("_flask_babel") if ctx is not None else None
+    state = _babel_state()
     locale = getattr(state, "babel_locale", None)
     if locale is None:
         return get_translations()
@@ -93,22 +107,28 @@ def _catalog() -> Translations | NullTranslations:
     return cached[1]
 
 
+def _filled(text: str, variables: dict, autoescape: bool) -> str:
+    """A catalog text with its placeholders filled, the values escaped where the template autoescapes (as Jinja's
+    new-style gettext does). Numbers need no escaping; escaping the rest directly is several times faster than
+    Markup's % operator, which wraps each value first."""
+    if not autoescape:
+        return text % variables
+    if variables:
+        variables = {
+            name: value if isinstance(value, int | float) else escape(value) for name, value in variables.items()
+        }
+    return Markup(text % variables)  # noqa: S704 - catalog text is ours, the values escaped above
+
+
 @pass_context
 def _template_gettext(context: Context, string: str, **variables) -> str:
-    # As Jinja's new-style gettext: always a format string, escaped where the template autoescapes.
-    text = _catalog().ugettext(string)
-    if context.eval_ctx.autoescape:
-        text = Markup(text)  # noqa: S704 - catalog text is ours, as in Jinja's own gettext
-    return text % variables
+    return _filled(_catalog().ugettext(string), variables, context.eval_ctx.autoescape)
 
 
 @pass_context
 def _template_ngettext(context: Context, singular: str, plural: str, num: int, **variables) -> str:
     variables.setdefault("num", num)
-    text = _catalog().ungettext(singular, plural, num)
-    if context.eval_ctx.autoescape:
-        text = Markup(text)  # noqa: S704 - catalog text is ours, as in Jinja's own gettext
-    return text % variables
+    return _filled(_catalog().ungettext(singular, plural, num), variables, context.eval_ctx.autoescape)
 
 
 def install_template_gettext(app) -> None:

@@ -8,12 +8,16 @@ from functools import lru_cache
 from pathlib import Path
 
 from babel import dates
-from flask import Flask, current_app, has_request_context, request, url_for
-from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_timezone
+from flask import Flask, current_app, url_for
+from flask.globals import _cv_app, _cv_request
+from flask_babel import format_date, format_datetime, format_decimal
 from markupsafe import Markup, escape
 
+from app.database import LOCAL_TIMEZONE
 from app.extensions import is_htmx_partial
-from app.i18n import install_template_gettext
+from app.forms import field
+from app.fragments import fragment
+from app.i18n import current_language, install_template_gettext
 
 
 @lru_cache(maxsize=128)
@@ -38,13 +42,32 @@ def page_url(endpoint: str) -> str:
     return _built_once(("page", endpoint), lambda: url_for(endpoint))
 
 
+# Stands for the id while an item's address pattern is built: a database id never reaches it.
+_ID_PLACEHOLDER = 2**31 - 1
+
+
+def item_url(endpoint: str, **argument: int) -> str:
+    """`url_for(endpoint, name=id)` for an endpoint taking one whole-number argument, from a pattern built once:
+    a list links every item, and building each address anew is most of what a list's row costs."""
+    ((name, value),) = argument.items()
+    before, after = _built_once(
+        ("item", endpoint, name), lambda: url_for(endpoint, **{name: _ID_PLACEHOLDER}).split(str(_ID_PLACEHOLDER))
+    )
+    return f"{before}{int(value)}{after}"
+
+
 def _built_once(key: tuple, build) -> str:
-    """A URL built once per app and the place it is served at (`script_root`), kept in the app's extensions."""
-    urls = current_app.extensions.setdefault("lotse_urls", {})
-    key = (request.script_root if has_request_context() else None, *key)
-    if key not in urls:
-        urls[key] = build()
-    return urls[key]
+    """A URL built once per app and the place it is served at (`script_root`), kept in the app's extensions.
+
+    Read through the context variables themselves: a list page asks some hundred times, and each of Flask's
+    proxies costs a look-up of its own."""
+    app_ctx, request_ctx = _cv_app.get(None), _cv_request.get(None)
+    urls = (app_ctx.app if app_ctx is not None else current_app).extensions.setdefault("lotse_urls", {})
+    key = (request_ctx.request.script_root if request_ctx is not None else None, *key)
+    found = urls.get(key)
+    if found is None:
+        found = urls[key] = build()
+    return found
 
 
 def icon(name: str, label: str | None = None) -> Markup:
@@ -65,7 +88,7 @@ def _icon_markup(name: str) -> Markup:
 
 def shift_when(start: datetime, end: datetime) -> str:
     """Day and time span in the user's language and Europe/Berlin, e.g. "Di., 24. Nov. · 16:00–18:00"."""
-    return _when(start, end, get_timezone(), str(get_locale()))
+    return _when(start, end, LOCAL_TIMEZONE, current_language())
 
 
 @lru_cache(maxsize=4096)
@@ -87,6 +110,9 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["asset_url"] = asset_url
     app.jinja_env.globals["icon"] = icon
     app.jinja_env.globals["page_url"] = page_url
+    app.jinja_env.globals["item_url"] = item_url
+    app.jinja_env.globals["field"] = field
+    app.jinja_env.globals["fragment"] = fragment
     # True when only a block of the page is rendered (its out-of-band parts go with it, not with whole pages).
     app.jinja_env.globals["htmx_partial"] = is_htmx_partial
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
