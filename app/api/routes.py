@@ -19,9 +19,8 @@ from app.database import utcnow
 from app.dialogs.services import assignments_of
 from app.errors import DomainError
 from app.extensions import db, limiter
-from app.i18n import language_name
+from app.i18n import current_language, language_name
 from app.shifts import services as shift_services
-from app.shifts.models import Shift
 from app.views import form_status, int_arg, json_error, public_url, render, require
 
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")
@@ -63,15 +62,15 @@ def _iso(value) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def _shift_fields(shift) -> dict:
+def _shift_fields(shift, activity: str) -> dict:
     return {
         "id": shift.id,
         "title": shift.title,
-        "activity": shift.activity_type.label(),
+        "activity": activity,
         "starts_at": _iso(shift.starts_at),
         "ends_at": _iso(shift.ends_at),
         "place": shift.place,
-        "circle": shift.circle.name,
+        "circle": shift.circle_name,
         "url": public_url("shifts.detail", shift_id=shift.id),
     }
 
@@ -89,7 +88,7 @@ def my_shifts():
         {
             "shifts": [
                 {
-                    **_shift_fields(signup.shift),
+                    **_shift_fields(signup.shift, signup.shift.activity_type.label()),
                     "status": signup.status.value,
                     "waitlist_position": stats.positions.get(signup.id),
                 }
@@ -106,19 +105,17 @@ def open_shifts():
     the user could sign up (`obstacle` says why not)."""
     user = g.api_user
     limit = min(int_arg("limit", OPEN_SHIFTS_DEFAULT), OPEN_SHIFTS_MAX)
-    eligibility = shift_services.Eligibility.of(user)
-    g.activity_types = shift_services.activity_types_with_names()
-    query, params = shift_services.open_shifts_query(eligibility.circle_ids, utcnow(), with_district=True)
-    statement = shift_services.with_card_columns(query.order_by(Shift.starts_at, Shift.id).limit(limit))
-    rows = db.session.execute(statement, {**params, "user_id": user.id}).all()
+    eligibility, _choices = shift_services.shift_list_context(user, current_language(), None)
     items = []
-    for shift, confirmed, own_status, _place in rows:
+    for shift, confirmed, own_status, _position in shift_services.open_shifts(
+        user, eligibility, utcnow(), limit, with_district=True
+    ):
         free = max(shift.capacity - confirmed, 0)
         obstacle = None if own_status else shift_services.signup_obstacle(user, shift, eligibility=eligibility)
         items.append(
             {
-                **_shift_fields(shift),
-                "district": shift.circle.district.name,
+                **_shift_fields(shift, _choices.activities[shift.activity_type_id]),
+                "district": shift.district_name,
                 "capacity": shift.capacity,
                 "free_places": free,
                 "required_language": shift.required_language,

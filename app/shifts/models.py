@@ -96,7 +96,35 @@ class ShiftSeries(db.Model):
     shifts: Mapped[list[Shift]] = relationship(back_populates="series", order_by="Shift.starts_at")
 
 
-class Shift(db.Model):
+def place_line(accommodation: str | None, address: str | None, place_text: str) -> str:
+    """Where to go, in one line: the accommodation with its address, or else the free text."""
+    if accommodation is not None:
+        return ", ".join(part for part in (accommodation, address) if part)
+    return place_text
+
+
+class ShiftTiming:
+    """What a shift's state and times tell, for the mapped Shift and for ShiftRow (a shift as lists read it).
+    Both have `status`, `starts_at`, `ends_at` and `signup_opens_hours`."""
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status is ShiftStatus.CANCELLED
+
+    @property
+    def signup_opens_at(self) -> datetime | None:
+        if self.signup_opens_hours is None:
+            return None
+        return self.starts_at - timedelta(hours=self.signup_opens_hours)
+
+    def has_started(self, now: datetime | None = None) -> bool:
+        return (now or utcnow()) >= self.starts_at
+
+    def has_ended(self, now: datetime | None = None) -> bool:
+        return (now or utcnow()) >= self.ends_at
+
+
+class Shift(ShiftTiming, db.Model):
     __tablename__ = "shifts"
     __table_args__ = (Index("ix_shifts_starts_at_status", "starts_at", "status"),)
 
@@ -130,32 +158,19 @@ class Shift(db.Model):
     signups: Mapped[list[Signup]] = relationship(back_populates="shift", cascade="all, delete-orphan")
 
     @property
-    def is_cancelled(self) -> bool:
-        return self.status is ShiftStatus.CANCELLED
-
-    @property
     def place(self) -> str:
         """Where to go: the accommodation with its address, or the free text."""
         if self.accommodation is not None:
-            parts = [self.accommodation.name, self.accommodation.address]
-            return ", ".join(p for p in parts if p)
+            return place_line(self.accommodation.name, self.accommodation.address, self.place_text)
         return self.place_text
+
+    @property
+    def circle_name(self) -> str:
+        return self.circle.name
 
     @property
     def duration_hours(self) -> Decimal:
         return (Decimal((self.ends_at - self.starts_at).total_seconds()) / Decimal(3600)).quantize(Decimal("0.01"))
-
-    @property
-    def signup_opens_at(self) -> datetime | None:
-        if self.signup_opens_hours is None:
-            return None
-        return self.starts_at - timedelta(hours=self.signup_opens_hours)
-
-    def has_started(self, now: datetime | None = None) -> bool:
-        return (now or utcnow()) >= self.starts_at
-
-    def has_ended(self, now: datetime | None = None) -> bool:
-        return (now or utcnow()) >= self.ends_at
 
     def cancel(self, reason: str) -> None:
         """Call the shift off; sign-ups stay for the record."""
@@ -165,6 +180,33 @@ class Shift(db.Model):
             raise DomainError(str(_l("A shift that is over can't be cancelled.")))
         self.status = ShiftStatus.CANCELLED
         self.cancel_reason = reason
+
+
+class ShiftRow(ShiftTiming):
+    """A shift as the lists read it, from one row of plain columns (`services.shift_rows`): what its card, the
+    API and the sign-up checks need, without mapped objects for the shift, its circle and its place."""
+
+    __slots__ = (
+        "activity_type_id",
+        "capacity",
+        "circle_id",
+        "circle_name",
+        "district_name",
+        "ends_at",
+        "id",
+        "open_to_all",
+        "place",
+        "required_language",
+        "requires_vetting",
+        "signup_opens_hours",
+        "starts_at",
+        "status",
+        "title",
+    )
+
+    def __init__(self, **columns):
+        for name, value in columns.items():
+            setattr(self, name, value)
 
 
 class Signup(db.Model):

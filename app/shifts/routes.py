@@ -7,13 +7,13 @@ import re
 import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from typing import NamedTuple
 
-from flask import abort, flash, g, make_response, redirect, request, url_for
+from flask import abort, flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from sqlalchemy import bindparam, func, literal, select, text, union_all
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
@@ -25,10 +25,10 @@ from app.extensions import csrf, db
 from app.forms import IDEMPOTENCY_KEY, select_choices
 from app.i18n import current_language, spoken_language_choices
 from app.names import names_form, submitted_names
-from app.places.models import Circle, CircleMembership, District, MembershipStatus
+from app.places.models import Circle, CircleMembership, MembershipStatus
 from app.shifts import bp, services
 from app.shifts.forms import CancelShiftForm, FilterForm, MessageForm, ShiftForm
-from app.shifts.models import ActivityType, Attendance, CalendarFeed, Shift, Signup, SignupStatus
+from app.shifts.models import ActivityType, Attendance, CalendarFeed, Shift, ShiftRow, Signup, SignupStatus
 from app.shifts.policies import can_manage_activities, can_manage_shift, can_plan_shifts, can_see_shift
 from app.views import form_status, int_arg, render, require, safe_next, saved
 
@@ -76,50 +76,6 @@ def _counts(shift_ids: list[int]) -> dict[int, int]:
     return dict(rows.all())
 
 
-def _activity_labels() -> dict[int, str]:
-    """Every activity type's name in the reader's language, once per request: the filter offers them and the
-    cards read their labels from them (`activity_label`) instead of from the shifts' types."""
-    language = current_language()
-    if g.get("activity_labels", (None,))[0] != language:
-        g.activity_labels = (language, services.activity_labels(language))
-    return g.activity_labels[1]
-
-
-@bp.app_template_global()
-def activity_label(shift: Shift) -> str:
-    """The shift's activity in the reader's language: from the labels a list read for all its cards at once
-    (`_activity_labels`), else from the shift's own type (a detail page, a card after a sign-up)."""
-    language, labels = g.get("activity_labels", (None, {}))
-    if shift.activity_type_id in labels and language == current_language():
-        return labels[shift.activity_type_id]
-    return shift.activity_type.label()
-
-
-@cache
-def _places_statement(by_district: bool):
-    wanted = (
-        Circle.district_id == bindparam("district_id")
-        if by_district
-        else Circle.id.in_(bindparam("circle_ids", expanding=True))
-    )
-    return union_all(
-        select(literal("district").label("kind"), District.id, District.name),
-        select(literal("circle").label("kind"), Circle.id, Circle.name).where(wanted),
-    ).order_by(text("kind DESC"), text("name"))
-
-
-def _places_choices(district_id: int | None, circle_ids: set[int]) -> tuple[list, list[tuple[int, str]]]:
-    """Districts and the circles worth offering, in one query: the chosen district's circles, or else the person's
-    own. A city has some 150 circles; a phone's select of them all helps nobody and costs every page."""
-    if district_id is not None:
-        rows = db.session.execute(_places_statement(True), {"district_id": district_id}).all()
-    else:
-        rows = db.session.execute(_places_statement(False), {"circle_ids": sorted(circle_ids)}).all()
-    districts = [(row.id, row.name) for row in rows if row.kind == "district"]
-    circles = [(row.id, row.name) for row in rows if row.kind == "circle"]
-    return districts, circles
-
-
 def _filter_args(circles: list[tuple[int, str]]) -> MultiDict:
     """The query string, without a circle that is not among those offered (one of another district than the one
     now chosen): changing the district starts over with all its circles instead of refusing the filter."""
@@ -129,27 +85,35 @@ def _filter_args(circles: list[tuple[int, str]]) -> MultiDict:
     return args
 
 
-def _card_context(
-    shift: Shift,
-    signup: Signup | None = None,
+class ShiftCard(NamedTuple):
+    """What a shift card shows its reader (`shifts/_card.html`)."""
+
+    shift: Shift | ShiftRow
+    activity: str
+    signup: Signup | services.OwnSignup | None
+    free: int
+    obstacle: str | None
+    position: int | None
+
+
+def _card(
+    shift: Shift | ShiftRow,
+    signup: Signup | services.OwnSignup | None = None,
     confirmed: int | None = None,
     eligibility: services.Eligibility | None = None,
     position: int | None = None,
-) -> dict:
-    """What a shift card shows the current user; lists pass what they read for all cards at once."""
+    activity: str | None = None,
+) -> ShiftCard:
+    """A shift's card for the current user; lists pass what they read for all cards at once."""
     if confirmed is None:
         confirmed = services.confirmed_count(shift)
     user = current_user._get_current_object()  # once, not through the proxy at every attribute
     obstacle = None if signup else services.signup_obstacle(user, shift, eligibility=eligibility)
-    if position is None and signup is not None:
+    if position is None and isinstance(signup, Signup):
         position = services.waitlist_position(signup)
-    return {
-        "shift": shift,
-        "signup": signup,
-        "free": max(shift.capacity - confirmed, 0),
-        "obstacle": obstacle,
-        "position": position,
-    }
+    if activity is None:
+        activity = shift.activity_type.label()
+    return ShiftCard(shift, activity, signup, max(shift.capacity - confirmed, 0), obstacle, position)
 
 
 # --- volunteers --------------------------------------------------------------------------------------------
@@ -159,48 +123,42 @@ def _card_context(
 @login_required
 def open_shifts():
     """Upcoming shifts of the user's circles and those open to everyone, with filters."""
-    eligibility = services.Eligibility.of(current_user)
-    districts, circles = _places_choices(int_arg("district"), eligibility.circle_ids)
-    form = FilterForm(_filter_args(circles))
-    form.district.choices = select_choices([("", _("All districts")), *districts])
-    form.circle.choices = select_choices([("", _("All circles")), *circles])
-    form.activity.choices = select_choices([("", _("All activities")), *_activity_labels().items()])
+    user = current_user._get_current_object()
+    eligibility, choices = services.shift_list_context(user, current_language(), int_arg("district"))
+    form = FilterForm(_filter_args(choices.circles))
+    form.district.choices = select_choices([("", _("All districts")), *choices.districts])
+    form.circle.choices = select_choices([("", _("All circles")), *choices.circles])
+    form.activity.choices = select_choices([("", _("All activities")), *choices.activities.items()])
     if request.args and not form.validate():
         return render("shifts/open.html", block="results", form=form, cards=[], status=422, more=False)
 
-    now = utcnow()
-    query, params = services.open_shifts_query(eligibility.circle_ids, now)
-    if form.district.data:
-        query = query.join(Circle, Circle.id == Shift.circle_id).where(Circle.district_id == int(form.district.data))
-    if form.circle.data:
-        query = query.where(Shift.circle_id == int(form.circle.data))
-    if form.activity.data:
-        query = query.where(Shift.activity_type_id == int(form.activity.data))
-    if form.start.data:
-        start = datetime.combine(form.start.data, datetime.min.time())
-        query = query.where(Shift.starts_at >= services.local_to_utc(start))
-    if form.end.data:
-        end = datetime.combine(form.end.data + timedelta(days=1), datetime.min.time())
-        query = query.where(Shift.starts_at < services.local_to_utc(end))
-    if form.mine.data:
-        query = services.only_takeable(query, eligibility)
-        params["languages"] = sorted(eligibility.languages)
+    day_start = datetime.min.time()
+    narrow = services.ShiftListFilter(
+        district_id=int(form.district.data) if form.district.data else None,
+        circle_id=int(form.circle.data) if form.circle.data else None,
+        activity_id=int(form.activity.data) if form.activity.data else None,
+        since=services.local_to_utc(datetime.combine(form.start.data, day_start)) if form.start.data else None,
+        before=(
+            services.local_to_utc(datetime.combine(form.end.data + timedelta(days=1), day_start))
+            if form.end.data
+            else None
+        ),
+        takeable=form.mine.data,
+    )
     page = min(int_arg("page", 1), MAX_PAGES)
     wanted = PAGE_SIZE * page
-    cards: list[dict] = []
-    more = False
+    cards: list[ShiftCard] = []
     # "Only shifts I can take": SQL leaves out what it can tell (own, full, a certificate or language needed),
     # the cards' checks the rest (vetting dates, sign-up window, clashes); read on until the page is full.
     # Without it, the page and one more (to know there is more) are all there is to read.
-    batch = max(SCAN_BATCH, 2 * wanted) if form.mine.data else wanted + 1
-    params["user_id"] = current_user.id
-    statement = services.with_card_columns(query.order_by(Shift.starts_at, Shift.id))
+    batch = max(SCAN_BATCH, 2 * wanted) if narrow.takeable else wanted + 1
+    now = utcnow()
     for offset in range(0, MAX_SCAN, batch):
-        rows = db.session.execute(statement.offset(offset).limit(batch), params).all()
-        for shift, confirmed, own_status, place in rows:
+        rows = services.open_shifts(user, eligibility, now, batch, offset, narrow)
+        for shift, confirmed, own_status, position in rows:
             signup = services.OwnSignup(own_status) if own_status is not None else None
-            card = _card_context(shift, signup, confirmed, eligibility, place or None)
-            if form.mine.data and (signup is not None or card["obstacle"] is not None or card["free"] == 0):
+            card = _card(shift, signup, confirmed, eligibility, position, choices.activities[shift.activity_type_id])
+            if narrow.takeable and (signup is not None or card.obstacle is not None or card.free == 0):
                 continue
             cards.append(card)
         if len(cards) > wanted or len(rows) < batch:
@@ -215,16 +173,15 @@ def open_shifts():
 def my_shifts():
     """The user's upcoming and past shifts, with hours and this year's total."""
     now = utcnow()
-    language = current_language()
-    upcoming = services.upcoming_signups(current_user, now, language)
-    # The cards' activity names came with their rows (`activity_label` reads them here).
-    g.activity_labels = (language, {row.Signup.shift.activity_type_id: row.activity for row in upcoming})
+    upcoming = services.upcoming_signups(current_user, now, current_language())
     year = local_today().year
     past, total_hours = services.past_signups(current_user, now, year)
     return render(
         "shifts/mine.html",
+        # The cards' counts, waitlist places and activity names came with their rows.
         upcoming=[
-            _card_context(row.Signup.shift, row.Signup, row.confirmed, position=row.position) for row in upcoming
+            _card(row.Signup.shift, row.Signup, row.confirmed, position=row.position, activity=row.activity)
+            for row in upcoming
         ],
         past=past,
         year=year,
@@ -268,7 +225,8 @@ def _detail_page(shift: Shift, status: int = 200, **forms):
         attendance_key=secrets.token_urlsafe(24),
         contacts=services.circle_coordinators(shift.circle),
         is_over=shift.has_ended(),
-        **_card_context(shift, signup),
+        shift=shift,
+        cards=[_card(shift, signup)],
         **forms,
     )
 
@@ -287,7 +245,7 @@ def _card_response(shift: Shift, message: str, category: str = "success"):
         if signup is None and request.form.get("then") == "remove":
             # On "My shifts" a withdrawn shift leaves the list: an empty swap removes its card.
             return render("_messages_oob.html")
-        return render("shifts/_card.html", **_card_context(shift, signup))
+        return render("shifts/_card.html", cards=[_card(shift, signup)])
     flash(message, category)
     return redirect(safe_next(request.form.get("next"), url_for("shifts.detail", shift_id=shift.id)), 303)
 

@@ -37,10 +37,11 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
     union_all,
     update,
 )
-from sqlalchemy.orm import aliased, contains_eager, joinedload, lazyload
+from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from app.auth.models import LanguageLevel, Role, RoleGrant, User, UserLanguage
 from app.database import LOCAL_TIMEZONE, UTCDateTime, local_today, utcnow
@@ -51,7 +52,7 @@ from app.extensions import db
 from app.i18n import language_name
 from app.mail import queue_mail
 from app.names import save_names
-from app.places.models import Circle, CircleMembership, MembershipStatus, VettingRecord
+from app.places.models import Accommodation, Circle, CircleMembership, District, MembershipStatus, VettingRecord
 from app.shifts.models import (
     LATE_CANCELLATION,
     ActivityType,
@@ -59,10 +60,12 @@ from app.shifts.models import (
     Attendance,
     AttendanceSubmission,
     Shift,
+    ShiftRow,
     ShiftSeries,
     ShiftStatus,
     Signup,
     SignupStatus,
+    place_line,
 )
 from app.views import public_url
 
@@ -431,7 +434,7 @@ def waitlist_position(signup: Signup) -> int | None:
 
 
 class OwnSignup(NamedTuple):
-    """What a list's card shows of the person's own sign-up (`with_card_columns`)."""
+    """What a list's card shows of the person's own sign-up (`open_shifts`)."""
 
     status: SignupStatus
 
@@ -473,100 +476,180 @@ def signup_stats(user: User, shift_ids: list[int]) -> SignupStats:
     return stats
 
 
+# What a list's card (and the API) shows of a shift, read as plain columns: `ShiftRow`.
+_ROW_COLUMNS = (
+    "id",
+    "title",
+    "activity_type_id",
+    "starts_at",
+    "ends_at",
+    "capacity",
+    "required_language",
+    "requires_vetting",
+    "open_to_all",
+    "signup_opens_hours",
+    "status",
+    "circle_id",
+)
+
+
+@dataclass(frozen=True)
+class ShiftListFilter:
+    """What narrows a list of open shifts (each optional): a district, a circle, an activity, a first and a last
+    moment (UTC), and "only those the person could take"."""
+
+    district_id: int | None = None
+    circle_id: int | None = None
+    activity_id: int | None = None
+    since: datetime | None = None
+    before: datetime | None = None
+    takeable: bool = False
+
+
 @cache
-def _open_shifts_statement(with_district: bool):
-    circle = joinedload(Shift.circle)
-    return (
-        select(Shift)
-        .options(
-            circle.joinedload(Circle.district) if with_district else circle,
-            joinedload(Shift.accommodation),
-            lazyload(Shift.activity_type),
+def _open_shifts_statement(
+    with_district: bool,
+    by_district: bool,
+    by_circle: bool,
+    by_activity: bool,
+    since: bool,
+    before: bool,
+    takeable: bool,
+    needs_no_vetting: bool,
+):
+    """The open-shifts statement for one combination of filters, with every value a parameter: each combination is
+    built once, and SQLAlchemy reuses its compiled form (building and compiling cost more than running it)."""
+    columns = [getattr(Shift, name) for name in _ROW_COLUMNS]
+    statement = (
+        select(
+            *columns,
+            Circle.name.label("circle_name"),
+            Shift.place_text,
+            Accommodation.name.label("accommodation"),
+            Accommodation.address,
+            _confirmed_column(),
         )
+        .join(Circle, Circle.id == Shift.circle_id)
+        .outerjoin(Accommodation, Accommodation.id == Shift.accommodation_id)
         .where(Shift.status == ShiftStatus.SCHEDULED, Shift.starts_at > bindparam("now"))
         .where(or_(Shift.open_to_all.is_(True), Shift.circle_id.in_(bindparam("circle_ids", expanding=True))))
+        .order_by(Shift.starts_at, Shift.id)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
     )
+    if with_district:
+        statement = statement.add_columns(District.name.label("district_name")).join(
+            District, District.id == Circle.district_id
+        )
+    if by_district:
+        statement = statement.where(Circle.district_id == bindparam("district_id"))
+    if by_circle:
+        statement = statement.where(Shift.circle_id == bindparam("circle_id"))
+    if by_activity:
+        statement = statement.where(Shift.activity_type_id == bindparam("activity_id"))
+    if since:
+        statement = statement.where(Shift.starts_at >= bindparam("since"))
+    if before:
+        statement = statement.where(Shift.starts_at < bindparam("before"))
+    if takeable:
+        # As far as SQL can tell: not the person's own, not full, no language they lack (and no certificate, for
+        # someone without one). `signup_obstacle` still decides each (vetting dates, sign-up window, clashes).
+        confirmed = (
+            select(func.count())
+            .where(Signup.shift_id == Shift.id, Signup.status == SignupStatus.CONFIRMED)
+            .scalar_subquery()
+        )
+        statement = statement.where(
+            ~exists().where(
+                Signup.shift_id == Shift.id,
+                Signup.user_id == bindparam("user_id"),
+                Signup.status != SignupStatus.CANCELLED,
+            ),
+            Shift.capacity > confirmed,
+            or_(
+                Shift.required_language.is_(None),
+                Shift.required_language.in_(bindparam("languages", expanding=True)),
+            ),
+        )
+        if needs_no_vetting:
+            statement = statement.where(Shift.requires_vetting.is_(False))
+    return statement
 
 
-def open_shifts_query(circle_ids: Iterable[int], now: datetime, with_district: bool = False):
-    """Scheduled shifts to come that are open to all or belong to one of the circles, with what a card shows
-    (and the circle's district, if asked for), and the parameters to run it with:
-    `db.session.scalars(query.where(...), params)`.
+def open_shifts(
+    user: User,
+    eligibility: Eligibility,
+    now: datetime,
+    limit: int,
+    offset: int = 0,
+    narrow: ShiftListFilter = ShiftListFilter(),
+    with_district: bool = False,
+) -> list[ListedShift]:
+    """Scheduled shifts to come that are open to all or belong to one of the person's circles, soonest first,
+    narrowed as asked, with what their cards show (`ListedShift`; the circle's district too, if asked for)."""
+    statement = _open_shifts_statement(
+        with_district,
+        narrow.district_id is not None,
+        narrow.circle_id is not None,
+        narrow.activity_id is not None,
+        narrow.since is not None,
+        narrow.before is not None,
+        narrow.takeable,
+        narrow.takeable and not eligibility.vetted,
+    )
+    params = {
+        "now": now,
+        "circle_ids": sorted(eligibility.circle_ids),
+        "user_id": user.id,
+        "limit": limit,
+        "offset": offset,
+        "district_id": narrow.district_id,
+        "circle_id": narrow.circle_id,
+        "activity_id": narrow.activity_id,
+        "since": narrow.since,
+        "before": narrow.before,
+        "languages": sorted(eligibility.languages),
+    }
+    # Plain columns through the connection: lists read fifteen to a hundred shifts for every page, and a shift,
+    # a circle and a place as mapped objects each cost several times as much.
+    rows = db.session.connection().execute(statement, params).all()
+    # The person's own sign-ups of shifts to come, and their places on waitlists, came with their eligibility.
+    own = eligibility.signups
+    listed = []
+    for row in rows:
+        columns = row._mapping
+        shift = ShiftRow(
+            **{name: columns[name] for name in _ROW_COLUMNS},
+            circle_name=columns["circle_name"],
+            district_name=columns.get("district_name"),
+            place=place_line(columns["accommodation"], columns["address"], columns["place_text"]),
+        )
+        status, place = own.get(shift.id, (None, None))
+        listed.append(ListedShift(shift, columns["confirmed"], status, place))
+    return listed
 
-    The statement is built once (building it costs more than running it); callers narrow it further.
-    The activity type is not loaded: the page's cards name it from `activity_labels`, and the API loads every
-    activity type into the session first (there are few).
-    """
-    return _open_shifts_statement(with_district), {"now": now, "circle_ids": sorted(set(circle_ids))}
+
+class ListedShift(NamedTuple):
+    """A shift of `open_shifts`: the shift, its confirmed sign-ups, the reader's own sign-up status (None without
+    one) and place on the waitlist (None when not waiting)."""
+
+    shift: ShiftRow
+    confirmed: int
+    own_status: SignupStatus | None
+    position: int | None
 
 
 @cache
-def _card_columns():
-    own, other = aliased(Signup, name="own"), aliased(Signup, name="other")
-    confirmed = (
+def _confirmed_column():
+    """A shift's confirmed sign-ups, as a column of a statement about shifts."""
+    other = aliased(Signup, name="other")
+    return (
         select(func.count())
         .select_from(other)
         .where(other.shift_id == Shift.id, other.status == SignupStatus.CONFIRMED)
         .correlate(Shift)
         .scalar_subquery()
-    )
-    own_status = (
-        select(own.status)
-        .where(own.shift_id == Shift.id, own.user_id == bindparam("user_id"), own.status != SignupStatus.CANCELLED)
-        .correlate(Shift)
-        .scalar_subquery()
-    )
-    # Those waiting up to and with the person: their place; 0 when the person is not waiting.
-    place = (
-        select(func.count())
-        .select_from(other)
-        .join(
-            own,
-            and_(
-                own.shift_id == other.shift_id,
-                own.user_id == bindparam("user_id"),
-                own.status == SignupStatus.WAITLISTED,
-            ),
-        )
-        .where(
-            other.shift_id == Shift.id,
-            other.status == SignupStatus.WAITLISTED,
-            (other.requested_at < own.requested_at) | and_(other.requested_at == own.requested_at, other.id <= own.id),
-        )
-        .correlate(Shift)
-        .scalar_subquery()
-    )
-    return confirmed.label("confirmed"), own_status.label("own_status"), place.label("place")
-
-
-def with_card_columns(query):
-    """An open-shifts query whose rows are (Shift, confirmed, own_status, place): the shift's confirmed sign-ups,
-    the person's own sign-up status (None without one) and place on the waitlist (0 when not waiting), what
-    `signup_stats` would read in a statement of its own. Parameter: `user_id`."""
-    return query.add_columns(*_card_columns())
-
-
-def only_takeable(query, eligibility: Eligibility):
-    """Narrow an open-shifts query to what the person could take, as far as SQL can tell: not their own, not full,
-    no certificate or language they lack. `signup_obstacle` still decides each one (vetting dates, sign-up
-    window, clashes). Parameters: `user_id`, and `languages` the person speaks at a working level."""
-    confirmed = (
-        select(func.count())
-        .where(Signup.shift_id == Shift.id, Signup.status == SignupStatus.CONFIRMED)
-        .scalar_subquery()
-    )
-    query = query.where(
-        ~exists().where(
-            Signup.shift_id == Shift.id,
-            Signup.user_id == bindparam("user_id"),
-            Signup.status != SignupStatus.CANCELLED,
-        ),
-        Shift.capacity > confirmed,
-    )
-    if not eligibility.vetted:
-        query = query.where(Shift.requires_vetting.is_(False))
-    return query.where(
-        or_(Shift.required_language.is_(None), Shift.required_language.in_(bindparam("languages", expanding=True)))
+        .label("confirmed")
     )
 
 
@@ -630,7 +713,7 @@ def _upcoming_statement():
 def upcoming_signups(user: User, now: datetime, locale: str) -> list[Row]:
     """`own_signups` with what their cards show besides, in the same statement: rows of (Signup, confirmed: the
     shift's confirmed sign-ups, position: the place on the waitlist or None, activity: the activity's name in the
-    language, as `activity_labels` gives it)."""
+    language, German where it has none)."""
     return db.session.execute(_upcoming_statement(), {"user_id": user.id, "now": now, "locale": locale}).all()
 
 
@@ -696,25 +779,6 @@ def _label_column():
     return func.coalesce(func.nullif(ActivityTypeName.name, ""), ActivityType.name)
 
 
-@cache
-def _activity_labels_statement():
-    return (
-        select(ActivityType.id, _label_column())
-        .outerjoin(
-            ActivityTypeName,
-            and_(ActivityTypeName.activity_type_id == ActivityType.id, ActivityTypeName.locale == bindparam("locale")),
-        )
-        .order_by(ActivityType.name)
-    )
-
-
-def activity_labels(locale: str) -> dict[int, str]:
-    """Every activity type's name in the language (German where it has none, as `label()` gives it), by id, in
-    the order of the German names: one row per type, where loading the types with all their names made some
-    forty objects on every list."""
-    return dict(db.session.execute(_activity_labels_statement(), {"locale": locale}).all())
-
-
 @dataclass
 class Eligibility:
     """What decides whether a person may take a shift, read once for a whole list of shifts."""
@@ -724,31 +788,44 @@ class Eligibility:
     languages: set[str]
     # ("shift" or "dialog", id, start, end, title) of what the person is booked for and is not yet over.
     bookings: list[tuple[str, int, datetime, datetime, str]]
+    # The person's sign-ups (confirmed or waiting) of shifts to come, by shift: their status and, when waiting,
+    # their place on the waitlist.
+    signups: dict[int, tuple[SignupStatus, int | None]]
 
     @classmethod
     def of(cls, user: User) -> Eligibility:
         """Memberships, vetting, languages and bookings of the person, in one query (every shift list reads them)."""
         rows = db.session.execute(_eligibility_statement(), {"user_id": user.id, "now": utcnow()}).all()
+        return cls.from_rows(rows)
+
+    @classmethod
+    def from_rows(cls, rows) -> Eligibility:
+        """From the rows of `_eligibility_parts` (kind, id, text, first day, last day, start, end, state); rows of
+        other kinds are left to the caller."""
         circle_ids: set[int] = set()
         vetted: list[tuple[date, date]] = []
         languages: set[str] = set()
         bookings: list[tuple[str, int, datetime, datetime, str]] = []
-        for kind, ref, text, first_day, last_day, starts, ends in rows:
+        signups: dict[int, tuple[SignupStatus, int | None]] = {}
+        for kind, ref, label, first_day, last_day, starts, ends, state, place, *_rest in rows:
             if kind == "circle":
                 circle_ids.add(ref)
             elif kind == "vetting":
                 vetted.append((first_day, last_day))
             elif kind == "language":
-                languages.add(text)
-            else:
-                bookings.append((kind, ref, starts, ends, text))
+                languages.add(label)
+            elif kind == "shift":
+                bookings.append((kind, ref, starts, ends, label))
+                signups[ref] = (SignupStatus(state), place)
+            elif kind == "dialog":
+                bookings.append((kind, ref, starts, ends, label))
         bookings.sort(key=lambda booking: (booking[0] != "shift", booking[2]))
-        return cls(circle_ids, vetted, languages, bookings)
+        return cls(circle_ids, vetted, languages, bookings, signups)
 
     def is_vetted_on(self, day: date) -> bool:
         return any(seen <= day <= until for seen, until in self.vetted)
 
-    def clash(self, shift: Shift) -> str | None:
+    def clash(self, shift: Shift | ShiftRow) -> str | None:
         """The title of another shift or dialog of this person at the same time (touching end to start is fine)."""
         return self.clash_with(shift.starts_at, shift.ends_at, exclude=("shift", shift.id))
 
@@ -761,52 +838,134 @@ class Eligibility:
 
 @cache
 def _eligibility_statement():
-    """`_eligibility_query` with the person and the time as parameters: built once, as every page reads it and
-    building the five-part statement costs more than running it."""
-    return _eligibility_query(bindparam("user_id", type_=Integer), bindparam("now", type_=UTCDateTime()))
+    """`_eligibility_parts` as one UNION ALL with the person and the time as parameters: built once, as every page
+    reads it and building the five-part statement costs more than running it."""
+    return union_all(*_eligibility_parts(bindparam("user_id", type_=Integer), bindparam("now", type_=UTCDateTime())))
 
 
-def _eligibility_query(user_id, now):
-    """One UNION ALL of (kind, id, text, first day, last day, start, end) rows for Eligibility.of.
+def _union_row(
+    kind: str, ref, text=None, *, first_day=None, last_day=None, starts=None, ends=None, state=None, place=None
+):
+    """The columns (kind, ref, text, first_day, last_day, starts, ends, state, place) of one part of the union
+    `_eligibility_parts` makes, with typed NULLs for what a part has nothing to say about: the union takes its
+    column types from its first part, and dates and UTC times come back as such on every backend."""
 
-    The first part types the columns for all of them (dates and UTC times come back as such on every backend).
-    """
-    no_text, no_day, no_time = cast(null(), String), cast(null(), Date), cast(null(), UTCDateTime())
-    memberships = select(
-        literal("circle", String).label("kind"),
-        CircleMembership.circle_id.label("ref"),
-        no_text.label("text"),
-        no_day.label("first_day"),
-        no_day.label("last_day"),
-        no_time.label("starts"),
-        no_time.label("ends"),
-    ).where(CircleMembership.user_id == user_id, CircleMembership.status == MembershipStatus.ACTIVE)
+    def given(value, type_):
+        return cast(null(), type_) if value is None else value
+
+    return (
+        literal(kind, String).label("kind"),
+        ref.label("ref"),
+        given(text, String).label("text"),
+        given(first_day, Date).label("first_day"),
+        given(last_day, Date).label("last_day"),
+        given(starts, UTCDateTime()).label("starts"),
+        given(ends, UTCDateTime()).label("ends"),
+        given(state, String).label("state"),
+        given(place, Integer).label("place"),
+    )
+
+
+def _eligibility_parts(user_id, now) -> list:
+    """Selects of (kind, id, text, first day, last day, start, end, state, place) rows for
+    Eligibility.from_rows: a sign-up's status and, when waiting, its place on the waitlist."""
+    memberships = select(*_union_row("circle", CircleMembership.circle_id)).where(
+        CircleMembership.user_id == user_id, CircleMembership.status == MembershipStatus.ACTIVE
+    )
     vetting = select(
-        literal("vetting", String),
-        VettingRecord.id,
-        no_text,
-        VettingRecord.seen_on,
-        VettingRecord.valid_until,
-        no_time,
-        no_time,
+        *_union_row("vetting", VettingRecord.id, first_day=VettingRecord.seen_on, last_day=VettingRecord.valid_until)
     ).where(VettingRecord.user_id == user_id)
-    languages = select(
-        literal("language", String), UserLanguage.id, UserLanguage.code, no_day, no_day, no_time, no_time
-    ).where(UserLanguage.user_id == user_id, UserLanguage.level.in_(WORKING_LEVELS))
+    languages = select(*_union_row("language", UserLanguage.id, UserLanguage.code)).where(
+        UserLanguage.user_id == user_id, UserLanguage.level.in_(WORKING_LEVELS)
+    )
+    # Those waiting up to and with the person, for a sign-up on the waitlist.
+    other = aliased(Signup, name="other")
+    waiting_place = (
+        select(func.count())
+        .select_from(other)
+        .where(
+            other.shift_id == Signup.shift_id,
+            other.status == SignupStatus.WAITLISTED,
+            (other.requested_at < Signup.requested_at)
+            | and_(other.requested_at == Signup.requested_at, other.id <= Signup.id),
+        )
+        .correlate(Signup)
+        .scalar_subquery()
+    )
     shifts = (
-        select(literal("shift", String), Shift.id, Shift.title, no_day, no_day, Shift.starts_at, Shift.ends_at)
+        select(
+            *_union_row(
+                "shift",
+                Shift.id,
+                Shift.title,
+                starts=Shift.starts_at,
+                ends=Shift.ends_at,
+                state=cast(Signup.status, String),
+                place=case((Signup.status == SignupStatus.WAITLISTED, waiting_place), else_=None),
+            )
+        )
         .join(Signup, Signup.shift_id == Shift.id)
         .where(Signup.user_id == user_id, Signup.status != SignupStatus.CANCELLED)
         .where(Shift.status == ShiftStatus.SCHEDULED, Shift.ends_at > now)
     )
     dialogs = dialog_bookings_query(user_id, now).with_only_columns(
-        literal("dialog", String), Dialog.id, Dialog.topic, no_day, no_day, Dialog.starts_at, Dialog.ends_at
+        *_union_row("dialog", Dialog.id, Dialog.topic, starts=Dialog.starts_at, ends=Dialog.ends_at)
     )
-    return union_all(memberships, vetting, languages, shifts, dialogs.order_by(None))
+    return [memberships, vetting, languages, shifts, dialogs.order_by(None)]
+
+
+@dataclass
+class ShiftFilterChoices:
+    """What the open-shifts filter offers: every district, the circles worth offering, every activity."""
+
+    districts: list[tuple[int, str]]
+    circles: list[tuple[int, str]]
+    activities: dict[int, str]
+
+
+@cache
+def _shift_list_statement():
+    """Eligibility's parts and, in the same UNION ALL, the filter's districts, circles and activities, each with a
+    sort key (the name; the German name for activities, whatever the language they are shown in)."""
+    user_id, now = bindparam("user_id", type_=Integer), bindparam("now", type_=UTCDateTime())
+    district_id = bindparam("district_id", type_=Integer)
+    parts = [part.add_columns(cast(null(), String).label("sort")) for part in _eligibility_parts(user_id, now)]
+    own_circles = select(CircleMembership.circle_id).where(
+        CircleMembership.user_id == user_id, CircleMembership.status == MembershipStatus.ACTIVE
+    )
+    districts = select(*_union_row("district", District.id, District.name), District.name)
+    # The chosen district's circles, or else the person's own: a city has some 150 circles, and a phone's select
+    # of them all helps nobody.
+    circles = select(*_union_row("offer", Circle.id, Circle.name), Circle.name).where(
+        or_(Circle.district_id == district_id, and_(district_id.is_(None), Circle.id.in_(own_circles)))
+    )
+    activities = select(*_union_row("activity", ActivityType.id, _label_column()), ActivityType.name).outerjoin(
+        ActivityTypeName,
+        and_(ActivityTypeName.activity_type_id == ActivityType.id, ActivityTypeName.locale == bindparam("locale")),
+    )
+    return union_all(*parts, districts, circles, activities).order_by(text("kind"), text("sort"))
+
+
+def shift_list_context(user: User, locale: str, district_id: int | None) -> tuple[Eligibility, ShiftFilterChoices]:
+    """The person's eligibility and the filter's choices (activities named in `locale`), in one query: what the
+    open-shifts page reads besides the shifts."""
+    rows = db.session.execute(
+        _shift_list_statement(),
+        {"user_id": user.id, "now": utcnow(), "district_id": district_id, "locale": locale},
+    ).all()
+    choices = ShiftFilterChoices([], [], {})
+    for row in rows:
+        if row.kind == "district":
+            choices.districts.append((row.ref, row.text))
+        elif row.kind == "offer":
+            choices.circles.append((row.ref, row.text))
+        elif row.kind == "activity":
+            choices.activities[row.ref] = row.text
+    return Eligibility.from_rows(rows), choices
 
 
 def signup_obstacle(
-    user: User, shift: Shift, now: datetime | None = None, eligibility: Eligibility | None = None
+    user: User, shift: Shift | ShiftRow, now: datetime | None = None, eligibility: Eligibility | None = None
 ) -> str | None:
     """Why the user can't sign up for the shift, as a message; None when nothing stands in the way."""
     now = now or utcnow()
@@ -820,7 +979,7 @@ def signup_obstacle(
         return _("This account is disabled.")
     eligibility = eligibility or Eligibility.of(user)
     if not shift.open_to_all and shift.circle_id not in eligibility.circle_ids:
-        return _("This shift is for members of %(circle)s.", circle=shift.circle.name)
+        return _("This shift is for members of %(circle)s.", circle=shift.circle_name)
     if shift.requires_vetting and not eligibility.is_vetted_on(utc_to_local(shift.starts_at).date()):
         return _(
             "This shift involves work with children and needs a valid certificate of good conduct, "
