@@ -1,0 +1,53 @@
+"""Composing mail: what a recipient's mail program reads back is what was written, in every language."""
+
+from __future__ import annotations
+
+import email
+from email.policy import default as default_policy
+
+from app.mail import compose
+
+
+def _read(message) -> email.message.EmailMessage:
+    """The message as a mail program parses what arrives."""
+    return email.message_from_bytes(message.as_bytes(), policy=default_policy)
+
+
+def test_a_mail_in_arabic_with_a_calendar_file_reads_back_whole():
+    subject = "أنت مسجل: مساعدة في الواجبات"
+    body = "مرحباً أنا،\nأنت مسجل.\nhttps://lotse.example/shifts/12\n"
+    calendar = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n"
+    sent = compose(
+        "Lotse <no-reply@lotse.example>",
+        "anna@example.org",
+        subject,
+        body,
+        [
+            ("lotse-shift.ics", calendar, "text/calendar"),
+        ],
+    )
+    read = _read(sent)
+    assert read["Subject"] == subject
+    assert read["To"] == "anna@example.org"
+    assert read["From"].addresses[0].display_name == "Lotse"
+    assert read["Message-ID"]
+    assert read.get_body(preferencelist=("plain",)).get_content() == body
+    [attachment] = list(read.iter_attachments())
+    assert attachment.get_filename() == "lotse-shift.ics"
+    assert attachment.get_content_type() == "text/calendar"
+    assert attachment.get_payload(decode=True) == calendar
+
+
+def test_a_plain_mail_has_no_parts_and_a_sender_name_outside_ascii_survives():
+    read = _read(compose("Lotse Stuttgart – Integration <no-reply@lotse.example>", "b@example.org", "Hallo", "Grüße\n"))
+    assert not read.is_multipart()
+    assert read["From"].addresses[0].display_name == "Lotse Stuttgart – Integration"
+    assert read.get_content() == "Grüße\n"
+
+
+def test_an_address_outside_ascii_keeps_its_characters():
+    sent = compose("Lotse <no-reply@lotse.example>", "jörg@beispiel.de", "Hallo", "Text\n")
+    assert sent["To"] == "jörg@beispiel.de"
+    read = email.message_from_bytes(sent.as_bytes(policy=default_policy.clone(utf8=True)), policy=default_policy)
+    assert read["To"] == "jörg@beispiel.de"
+    assert read.get_content() == "Text\n"
