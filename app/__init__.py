@@ -6,7 +6,7 @@ import functools
 import importlib
 from urllib.parse import unquote_to_bytes
 
-from flask import Flask, abort, request
+from flask import Flask, abort, g, request
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
@@ -161,7 +161,10 @@ def _init_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(session_token: str) -> User | None:
-        return db.session.scalars(_user_by_session_token(), {"session_token": session_token}).unique().one_or_none()
+        user = db.session.scalars(_user_by_session_token(), {"session_token": session_token}).unique().one_or_none()
+        if user is not None:
+            g.signed_in_user_id = user.id  # for the request log (app/request_log.py)
+        return user
 
 
 @functools.cache

@@ -107,6 +107,19 @@ def _catalog() -> Translations | NullTranslations:
     return cached[1]
 
 
+def gettext(string: str, **variables) -> str:
+    """As Flask-Babel's gettext (the text in the request's language, its placeholders filled), through the catalog
+    kept for the request: for code that translates a dozen strings for every item of a list."""
+    text = _catalog().ugettext(string)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, num: int, **variables) -> str:
+    """As Flask-Babel's ngettext, through the catalog kept for the request; `num` fills %(num)s."""
+    variables.setdefault("num", num)
+    return _catalog().ungettext(singular, plural, num) % variables
+
+
 def _filled(text: str, variables: dict, autoescape: bool) -> str:
     """A catalog text with its placeholders filled, the values escaped where the template autoescapes (as Jinja's
     new-style gettext does). Numbers need no escaping; escaping the rest directly is several times faster than

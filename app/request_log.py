@@ -35,6 +35,13 @@ def _request_id() -> str:
     return given if _SAFE_ID.match(given) else uuid.uuid4().hex
 
 
+def _signed_in_user_id() -> int | None:
+    """Who made the request: the signed-in person is looked up (as every signed-in page does), and their id is the
+    one noted when they were loaded. Asking the user object instead would read it again after a commit."""
+    current_user._get_current_object()  # loads the person from the session, if there is one
+    return g.get("signed_in_user_id")
+
+
 def init_app(app: Flask) -> None:
     if app.config.get("LOG_FORMAT") == "json":
         handler = logging.StreamHandler()
@@ -63,7 +70,7 @@ def init_app(app: Flask) -> None:
             "path": request.path,
             "status": response.status_code,
             "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-            "user_id": current_user.id if current_user.is_authenticated else None,
+            "user_id": _signed_in_user_id(),
         }
         log.info("%s %s %s", request.method, request.path, response.status_code, extra={"fields": fields})
         return response

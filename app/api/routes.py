@@ -53,6 +53,7 @@ def token_required(view):
             return json_error(401, _("A valid access token is needed (Authorization: Bearer <token>)."))
         db.session.commit()  # when the token was last used
         g.api_user = user
+        g.signed_in_user_id = user.id  # for the request log
         return view(*args, **kwargs)
 
     return limiter.limit(_rate_limit, key_func=_rate_key)(wrapper)

@@ -153,7 +153,7 @@ class Shift(ShiftTiming, db.Model):
 
     circle: Mapped[Circle] = relationship()
     series: Mapped[ShiftSeries | None] = relationship(back_populates="shifts")
-    activity_type: Mapped[ActivityType] = relationship(lazy="joined")
+    activity_type: Mapped[ActivityType] = relationship()
     accommodation: Mapped[Accommodation | None] = relationship()
     signups: Mapped[list[Signup]] = relationship(back_populates="shift", cascade="all, delete-orphan")
 
@@ -186,26 +186,27 @@ class ShiftRow(ShiftTiming):
     """A shift as the lists read it, from one row of plain columns (`services.shift_rows`): what its card, the
     API and the sign-up checks need, without mapped objects for the shift, its circle and its place."""
 
-    __slots__ = (
-        "activity_type_id",
-        "capacity",
-        "circle_id",
-        "circle_name",
-        "district_name",
-        "ends_at",
+    # The shift's own columns, in the order a list's statement reads them; then what comes from elsewhere.
+    SHIFT_COLUMNS = (
         "id",
-        "open_to_all",
-        "place",
+        "title",
+        "activity_type_id",
+        "starts_at",
+        "ends_at",
+        "capacity",
         "required_language",
         "requires_vetting",
+        "open_to_all",
         "signup_opens_hours",
-        "starts_at",
         "status",
-        "title",
+        "circle_id",
     )
+    FIELDS = (*SHIFT_COLUMNS, "circle_name", "place", "district_name")
+    __slots__ = FIELDS
 
-    def __init__(self, **columns):
-        for name, value in columns.items():
+    def __init__(self, *values):
+        """The values in the order of FIELDS."""
+        for name, value in zip(self.FIELDS, values, strict=True):
             setattr(self, name, value)
 
 

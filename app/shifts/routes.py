@@ -7,14 +7,15 @@ import re
 import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import NamedTuple
 
 from flask import abort, flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.datastructures import MultiDict
 
 from app.auth.models import User
@@ -27,10 +28,14 @@ from app.i18n import current_language, spoken_language_choices
 from app.names import names_form, submitted_names
 from app.places.models import Circle, CircleMembership, MembershipStatus
 from app.shifts import bp, services
+from app.shifts.cards import shift_cards
 from app.shifts.forms import CancelShiftForm, FilterForm, MessageForm, ShiftForm
 from app.shifts.models import ActivityType, Attendance, CalendarFeed, Shift, ShiftRow, Signup, SignupStatus
 from app.shifts.policies import can_manage_activities, can_manage_shift, can_plan_shifts, can_see_shift
+from app.templating import item_url
 from app.views import form_status, int_arg, render, require, safe_next, saved
+
+bp.add_app_template_global(shift_cards)
 
 # A phone shows three cards a screen; "Show more" brings the next ones.
 PAGE_SIZE = 15
@@ -38,16 +43,6 @@ MAX_PAGES = 20
 SCAN_BATCH = 40
 MAX_SCAN = 2400
 DTSTAMP_LINE = re.compile(rb"^DTSTAMP:[^\r\n]*\r?\n", re.MULTILINE)
-
-
-def _member_circle_ids() -> set[int]:
-    return set(
-        db.session.scalars(
-            select(CircleMembership.circle_id).where(
-                CircleMembership.user_id == current_user.id, CircleMembership.status == MembershipStatus.ACTIVE
-            )
-        )
-    )
 
 
 def _own_signup(shift: Shift) -> Signup | None:
@@ -58,10 +53,36 @@ def _own_signup(shift: Shift) -> Signup | None:
     )
 
 
+@cache
+def _shift_with_access_statement():
+    """A shift, whether the person is a member of its circle, and whether they are signed up (or waiting)."""
+    user_id = bindparam("user_id")
+    is_member = exists().where(
+        CircleMembership.circle_id == Shift.circle_id,
+        CircleMembership.user_id == user_id,
+        CircleMembership.status == MembershipStatus.ACTIVE,
+    )
+    has_signup = exists().where(
+        Signup.shift_id == Shift.id, Signup.user_id == user_id, Signup.status != SignupStatus.CANCELLED
+    )
+    # The circle and the activity come along: the policy may ask who runs the circle, and a confirmation mail
+    # names both.
+    return (
+        select(Shift, is_member.label("is_member"), has_signup.label("has_signup"))
+        .options(joinedload(Shift.circle), joinedload(Shift.activity_type).lazyload(ActivityType.names))
+        .where(Shift.id == bindparam("shift_id"))
+    )
+
+
 def _load_shift(shift_id: int) -> Shift:
-    shift = db.get_or_404(Shift, shift_id)
-    is_member = shift.circle_id in _member_circle_ids()
-    require(can_see_shift(current_user, shift, is_member, has_signup=_own_signup(shift) is not None))
+    """The shift, if the person may see it (404 or 403 otherwise): one statement for the shift and the access."""
+    row = db.session.execute(
+        _shift_with_access_statement(), {"shift_id": shift_id, "user_id": current_user.id}
+    ).one_or_none()
+    if row is None:
+        abort(404)
+    shift, is_member, has_signup = row
+    require(can_see_shift(current_user, shift, is_member, has_signup=has_signup))
     return shift
 
 
@@ -134,7 +155,8 @@ def open_shifts():
 
     day_start = datetime.min.time()
     narrow = services.ShiftListFilter(
-        district_id=int(form.district.data) if form.district.data else None,
+        # With a district chosen, the circles offered are the district's.
+        district_circle_ids=tuple(circle_id for circle_id, _name in choices.circles) if form.district.data else None,
         circle_id=int(form.circle.data) if form.circle.data else None,
         activity_id=int(form.activity.data) if form.activity.data else None,
         since=services.local_to_utc(datetime.combine(form.start.data, day_start)) if form.start.data else None,
@@ -231,8 +253,9 @@ def _detail_page(shift: Shift, status: int = 200, **forms):
     )
 
 
-def _card_response(shift: Shift, message: str, category: str = "success"):
-    """After a sign-up change: the updated card for htmx, else back to where the user came from."""
+def _card_response(shift: Shift, shift_id: int, message: str, category: str = "success"):
+    """After a sign-up change: the updated card for htmx, else back to where the user came from (the shift's id
+    given apart: after the commit, reading it from the shift would read the shift again)."""
     if request.htmx:
         signup = db.session.scalar(
             select(Signup).where(
@@ -247,7 +270,7 @@ def _card_response(shift: Shift, message: str, category: str = "success"):
             return render("_messages_oob.html")
         return render("shifts/_card.html", cards=[_card(shift, signup)])
     flash(message, category)
-    return redirect(safe_next(request.form.get("next"), url_for("shifts.detail", shift_id=shift.id)), 303)
+    return redirect(safe_next(request.form.get("next"), item_url("shifts.detail", shift_id=shift_id)), 303)
 
 
 @bp.post("/shifts/<int:shift_id>/signup")
@@ -256,7 +279,7 @@ def sign_up(shift_id: int):
     """Sign up; when the shift is full, join its waitlist."""
     shift = _load_shift(shift_id)
     signup = services.sign_up(current_user, shift)
-    db.session.commit()
+    # Worded before the commit, which would have the shift and the person read again.
     if signup.status is SignupStatus.CONFIRMED:
         message = _(
             "You are signed up for %(title)s. A confirmation with a calendar entry is on its way.", title=shift.title
@@ -266,7 +289,9 @@ def sign_up(shift_id: int):
             "The shift is full. You are number %(position)d on the waitlist; we will write if a place becomes free.",
             position=services.waitlist_position(signup),
         )
-    return _card_response(shift, message, "success" if signup.status is SignupStatus.CONFIRMED else "info")
+    category = "success" if signup.status is SignupStatus.CONFIRMED else "info"
+    db.session.commit()
+    return _card_response(shift, shift_id, message, category)
 
 
 @bp.post("/shifts/<int:shift_id>/withdraw")
@@ -274,16 +299,14 @@ def sign_up(shift_id: int):
 def withdraw(shift_id: int):
     """Cancel one's own sign-up (or leave the waitlist)."""
     shift = _load_shift(shift_id)
-    signup = db.session.scalar(select(Signup).where(Signup.shift_id == shift.id, Signup.user_id == current_user.id))
-    if signup is None:
-        raise DomainError(_("You are not signed up for this shift."))
-    signup = services.cancel_signup(current_user, signup)
-    db.session.commit()
+    signup = services.withdraw(current_user, shift)
+    # Worded before the commit, which would have the shift and the person read again.
     if signup.late_cancellation:
         message = _("You have cancelled. As it is less than 24 hours before the start, your coordinator has been told.")
     else:
         message = _("You have cancelled your sign-up for %(title)s.", title=shift.title)
-    return _card_response(shift, message, "info")
+    db.session.commit()
+    return _card_response(shift, shift_id, message, "info")
 
 
 # --- coordinators ------------------------------------------------------------------------------------------

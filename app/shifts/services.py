@@ -42,6 +42,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import aliased, contains_eager, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.auth.models import LanguageLevel, Role, RoleGrant, User, UserLanguage
 from app.database import LOCAL_TIMEZONE, UTCDateTime, local_today, utcnow
@@ -387,15 +388,21 @@ def lock_shift(shift: Shift) -> None:
     """Take the shift's row lock for the rest of the transaction and re-read the shift.
 
     An UPDATE locks the row on PostgreSQL and takes SQLite's write lock, so every sign-up change for
-    the shift waits for the one before it to commit.
+    the shift waits for the one before it to commit. It returns the row as the lock found it, which replaces the
+    shift's columns in the session; what was loaded with the shift (its circle) stays. (What else the sign-ups
+    need, such as their count, is read in statements of its own: on PostgreSQL only a statement begun after the
+    lock was granted sees what the transaction before it committed.)
     """
-    db.session.execute(
-        update(Shift)
-        .where(Shift.id == shift.id)
-        .values(version=Shift.version + 1)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.refresh(shift)
+    columns = Shift.__mapper__.column_attrs
+    table = Shift.__table__
+    row = db.session.execute(
+        update(table)
+        .where(table.c.id == shift.id)
+        .values(version=table.c.version + 1)
+        .returning(*(attribute.columns[0] for attribute in columns))
+    ).one()
+    for attribute, value in zip(columns, row, strict=True):
+        set_committed_value(shift, attribute.key, value)
 
 
 def confirmed_count(shift: Shift) -> int:
@@ -476,29 +483,12 @@ def signup_stats(user: User, shift_ids: list[int]) -> SignupStats:
     return stats
 
 
-# What a list's card (and the API) shows of a shift, read as plain columns: `ShiftRow`.
-_ROW_COLUMNS = (
-    "id",
-    "title",
-    "activity_type_id",
-    "starts_at",
-    "ends_at",
-    "capacity",
-    "required_language",
-    "requires_vetting",
-    "open_to_all",
-    "signup_opens_hours",
-    "status",
-    "circle_id",
-)
-
-
 @dataclass(frozen=True)
 class ShiftListFilter:
-    """What narrows a list of open shifts (each optional): a district, a circle, an activity, a first and a last
-    moment (UTC), and "only those the person could take"."""
+    """What narrows a list of open shifts (each optional): the circles of a district, a circle, an activity, a first
+    and a last moment (UTC), and "only those the person could take"."""
 
-    district_id: int | None = None
+    district_circle_ids: tuple[int, ...] | None = None
     circle_id: int | None = None
     activity_id: int | None = None
     since: datetime | None = None
@@ -518,8 +508,11 @@ def _open_shifts_statement(
     needs_no_vetting: bool,
 ):
     """The open-shifts statement for one combination of filters, with every value a parameter: each combination is
-    built once, and SQLAlchemy reuses its compiled form (building and compiling cost more than running it)."""
-    columns = [getattr(Shift, name) for name in _ROW_COLUMNS]
+    built once, and SQLAlchemy reuses its compiled form (building and compiling cost more than running it).
+
+    Limit and offset are written into the SQL when it runs: with them as parameters, PostgreSQL assumes a tenth of
+    the rows are wanted, finds its general plan dear, and plans the statement anew for every request."""
+    columns = [getattr(Shift, name) for name in ShiftRow.SHIFT_COLUMNS]
     statement = (
         select(
             *columns,
@@ -534,15 +527,15 @@ def _open_shifts_statement(
         .where(Shift.status == ShiftStatus.SCHEDULED, Shift.starts_at > bindparam("now"))
         .where(or_(Shift.open_to_all.is_(True), Shift.circle_id.in_(bindparam("circle_ids", expanding=True))))
         .order_by(Shift.starts_at, Shift.id)
-        .limit(bindparam("limit"))
-        .offset(bindparam("offset"))
+        .limit(bindparam("limit", type_=Integer, literal_execute=True))
+        .offset(bindparam("offset", type_=Integer, literal_execute=True))
     )
     if with_district:
         statement = statement.add_columns(District.name.label("district_name")).join(
             District, District.id == Circle.district_id
         )
     if by_district:
-        statement = statement.where(Circle.district_id == bindparam("district_id"))
+        statement = statement.where(Shift.circle_id.in_(bindparam("district_circle_ids", expanding=True)))
     if by_circle:
         statement = statement.where(Shift.circle_id == bindparam("circle_id"))
     if by_activity:
@@ -589,7 +582,7 @@ def open_shifts(
     narrowed as asked, with what their cards show (`ListedShift`; the circle's district too, if asked for)."""
     statement = _open_shifts_statement(
         with_district,
-        narrow.district_id is not None,
+        narrow.district_circle_ids is not None,
         narrow.circle_id is not None,
         narrow.activity_id is not None,
         narrow.since is not None,
@@ -603,7 +596,7 @@ def open_shifts(
         "user_id": user.id,
         "limit": limit,
         "offset": offset,
-        "district_id": narrow.district_id,
+        "district_circle_ids": list(narrow.district_circle_ids or ()),
         "circle_id": narrow.circle_id,
         "activity_id": narrow.activity_id,
         "since": narrow.since,
@@ -617,15 +610,14 @@ def open_shifts(
     own = eligibility.signups
     listed = []
     for row in rows:
-        columns = row._mapping
         shift = ShiftRow(
-            **{name: columns[name] for name in _ROW_COLUMNS},
-            circle_name=columns["circle_name"],
-            district_name=columns.get("district_name"),
-            place=place_line(columns["accommodation"], columns["address"], columns["place_text"]),
+            *row[: len(ShiftRow.SHIFT_COLUMNS)],
+            row.circle_name,
+            place_line(row.accommodation, row.address, row.place_text),
+            row.district_name if with_district else None,
         )
         status, place = own.get(shift.id, (None, None))
-        listed.append(ListedShift(shift, columns["confirmed"], status, place))
+        listed.append(ListedShift(shift, row.confirmed, status, place))
     return listed
 
 
@@ -949,10 +941,14 @@ def _shift_list_statement():
 def shift_list_context(user: User, locale: str, district_id: int | None) -> tuple[Eligibility, ShiftFilterChoices]:
     """The person's eligibility and the filter's choices (activities named in `locale`), in one query: what the
     open-shifts page reads besides the shifts."""
-    rows = db.session.execute(
-        _shift_list_statement(),
-        {"user_id": user.id, "now": utcnow(), "district_id": district_id, "locale": locale},
-    ).all()
+    rows = (
+        db.session.connection()
+        .execute(
+            _shift_list_statement(),
+            {"user_id": user.id, "now": utcnow(), "district_id": district_id, "locale": locale},
+        )
+        .all()
+    )
     choices = ShiftFilterChoices([], [], {})
     for row in rows:
         if row.kind == "district":
@@ -1043,11 +1039,25 @@ def sign_up(user: User, shift: Shift) -> Signup:
     return signup
 
 
+def withdraw(user: User, shift: Shift) -> Signup:
+    """Cancel the person's own sign-up for the shift, or leave its waitlist (read under the shift's lock)."""
+    lock_shift(shift)
+    signup = db.session.scalar(select(Signup).where(Signup.shift_id == shift.id, Signup.user_id == user.id))
+    if signup is None:
+        raise DomainError(_("You are not signed up for this shift."))
+    return _cancel(user, shift, signup)
+
+
 def cancel_signup(user: User, signup: Signup) -> Signup:
     """Withdraw from a shift; late when under 24 h before the start. The first person waiting moves up."""
     shift = signup.shift
     lock_shift(shift)
     db.session.refresh(signup)
+    return _cancel(user, shift, signup)
+
+
+def _cancel(user: User, shift: Shift, signup: Signup) -> Signup:
+    """Cancel a sign-up read under the shift's lock."""
     if signup.user_id != user.id:
         raise DomainError(_("This sign-up is not yours."), 403)
     if signup.status is SignupStatus.CANCELLED:
@@ -1081,14 +1091,14 @@ def _promote_waitlist(shift: Shift) -> list[Signup]:
     """Fill free places from the waitlist, first come first served; each promoted person is told."""
     if shift.is_cancelled or shift.has_started():
         return []
-    free = shift.capacity - confirmed_count(shift)
-    if free <= 0:
-        return []
     waiting = db.session.scalars(
         select(Signup)
         .where(Signup.shift_id == shift.id, Signup.status == SignupStatus.WAITLISTED)
         .order_by(Signup.requested_at, Signup.id)
     ).all()
+    if not waiting:
+        return []
+    free = shift.capacity - confirmed_count(shift)
     promoted = []
     for signup in waiting:
         if len(promoted) == free:
