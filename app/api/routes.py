@@ -4,6 +4,7 @@ page under the account menu where people create and revoke their tokens."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from pathlib import Path
 
@@ -21,10 +22,12 @@ from app.errors import DomainError
 from app.extensions import db, limiter
 from app.i18n import current_language, language_name
 from app.shifts import services as shift_services
+from app.templating import item_url
 from app.views import form_status, int_arg, json_error, public_url, render, require
 
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")
-OPEN_SHIFTS_DEFAULT, OPEN_SHIFTS_MAX = 50, 100
+# A page of open shifts: what a phone shows on a screen or two; `next` brings the following ones.
+OPEN_SHIFTS_DEFAULT, OPEN_SHIFTS_MAX = 20, 100
 
 
 def _bearer_token() -> str | None:
@@ -48,15 +51,24 @@ def token_required(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         token = _bearer_token()
-        user = services.user_for_token(token) if token else None
+        user, noted = services.user_for_token(token) if token else (None, False)
         if user is None:
             return json_error(401, _("A valid access token is needed (Authorization: Bearer <token>)."))
-        db.session.commit()  # when the token was last used
         g.api_user = user
         g.signed_in_user_id = user.id  # for the request log
-        return view(*args, **kwargs)
+        response = view(*args, **kwargs)
+        if noted:
+            # When the token was last used, committed after the answer is made (a commit would have the answer's
+            # data read again); the answer is all reads.
+            db.session.commit()
+        return response
 
     return limiter.limit(_rate_limit, key_func=_rate_key)(wrapper)
+
+
+def _base_url() -> str:
+    """The public address links start with (as `public_url` builds them; lists build each link from a pattern)."""
+    return current_app.config["BASE_URL"].rstrip("/")
 
 
 def _iso(value) -> str:
@@ -72,7 +84,7 @@ def _shift_fields(shift, activity: str) -> dict:
         "ends_at": _iso(shift.ends_at),
         "place": shift.place,
         "circle": shift.circle_name,
-        "url": public_url("shifts.detail", shift_id=shift.id),
+        "url": _base_url() + item_url("shifts.detail", shift_id=shift.id),
     }
 
 
@@ -106,16 +118,21 @@ def open_shifts():
     the user could sign up (`obstacle` says why not)."""
     user = g.api_user
     limit = min(int_arg("limit", OPEN_SHIFTS_DEFAULT), OPEN_SHIFTS_MAX)
-    eligibility, _choices = shift_services.shift_list_context(user, current_language(), None)
+    after = request.args.get("after")
+    try:
+        narrow = shift_services.ShiftListFilter(after=_read_cursor(after) if after is not None else None)
+    except ValueError:
+        return json_error(400, _("This page address is not valid; please start again from the first page."))
+    eligibility, choices = shift_services.shift_list_context(user, current_language(), None)
+    # One more than the page, to know whether there is a next one.
+    listed = shift_services.open_shifts(user, eligibility, utcnow(), limit + 1, narrow=narrow, with_district=True)
     items = []
-    for shift, confirmed, own_status, _position in shift_services.open_shifts(
-        user, eligibility, utcnow(), limit, with_district=True
-    ):
+    for shift, confirmed, own_status, _position in listed[:limit]:
         free = max(shift.capacity - confirmed, 0)
         obstacle = None if own_status else shift_services.signup_obstacle(user, shift, eligibility=eligibility)
         items.append(
             {
-                **_shift_fields(shift, _choices.activities[shift.activity_type_id]),
+                **_shift_fields(shift, choices.activities[shift.activity_type_id]),
                 "district": shift.district_name,
                 "capacity": shift.capacity,
                 "free_places": free,
@@ -126,7 +143,31 @@ def open_shifts():
                 "obstacle": obstacle,
             }
         )
-    return jsonify({"shifts": items})
+    following = None
+    if len(listed) > limit:
+        last = listed[limit - 1].shift
+        following = _base_url() + url_for("api.open_shifts", limit=limit, after=_cursor(last.starts_at, last.id))
+    return jsonify({"shifts": items, "next": following})
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _cursor(starts_at: datetime, shift_id: int) -> str:
+    """Where a page ended: the last shift's start (whole microseconds since 1970, UTC) and id."""
+    return f"{(starts_at - _EPOCH) // _MICROSECOND}-{shift_id}"
+
+
+def _read_cursor(cursor: str) -> tuple[datetime, int]:
+    """The start and id a `_cursor` holds; ValueError for anything else."""
+    micros, _sep, shift_id = cursor.partition("-")
+    if not (micros.isdigit() and shift_id.isdigit()) or len(micros) > 17 or len(shift_id) > 10:
+        raise ValueError(cursor)
+    try:
+        return _EPOCH + int(micros) * _MICROSECOND, int(shift_id)
+    except OverflowError:
+        raise ValueError(cursor)
 
 
 @bp.get("/api/v1/assignments")

@@ -47,8 +47,9 @@ def tokens_of(user: User) -> list[AccessToken]:
     )
 
 
-def user_for_token(token: str) -> User | None:
-    """The enabled owner of an unrevoked token (with their roles), or None; notes when the token was used."""
+def user_for_token(token: str) -> tuple[User | None, bool]:
+    """The enabled owner of an unrevoked token (with their roles), or None; and whether the token's last use was
+    noted now (a write the request must commit)."""
     row = (
         db.session.scalars(
             select(AccessToken)
@@ -59,13 +60,14 @@ def user_for_token(token: str) -> User | None:
         .one_or_none()
     )
     if row is None or not row.user.is_enabled:
-        return None
+        return None, False
     now = utcnow()
-    if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
-        db.session.execute(
-            update(AccessToken)
-            .where(AccessToken.id == row.id)
-            .values(last_used_at=now)
-            .execution_options(synchronize_session=False)
-        )
-    return row.user
+    if row.last_used_at is not None and now - row.last_used_at <= LAST_USED_RESOLUTION:
+        return row.user, False
+    db.session.execute(
+        update(AccessToken)
+        .where(AccessToken.id == row.id)
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return row.user, True

@@ -494,6 +494,8 @@ class ShiftListFilter:
     since: datetime | None = None
     before: datetime | None = None
     takeable: bool = False
+    # The start and id of the last shift of the page before: the shifts after it (the API's pages).
+    after: tuple[datetime, int] | None = None
 
 
 @cache
@@ -506,6 +508,7 @@ def _open_shifts_statement(
     before: bool,
     takeable: bool,
     needs_no_vetting: bool,
+    after: bool = False,
 ):
     """The open-shifts statement for one combination of filters, with every value a parameter: each combination is
     built once, and SQLAlchemy reuses its compiled form (building and compiling cost more than running it).
@@ -544,6 +547,11 @@ def _open_shifts_statement(
         statement = statement.where(Shift.starts_at >= bindparam("since"))
     if before:
         statement = statement.where(Shift.starts_at < bindparam("before"))
+    if after:
+        after_start = bindparam("after_start", type_=UTCDateTime())
+        statement = statement.where(
+            or_(Shift.starts_at > after_start, and_(Shift.starts_at == after_start, Shift.id > bindparam("after_id")))
+        )
     if takeable:
         # As far as SQL can tell: not the person's own, not full, no language they lack (and no certificate, for
         # someone without one). `signup_obstacle` still decides each (vetting dates, sign-up window, clashes).
@@ -589,6 +597,7 @@ def open_shifts(
         narrow.before is not None,
         narrow.takeable,
         narrow.takeable and not eligibility.vetted,
+        narrow.after is not None,
     )
     params = {
         "now": now,
@@ -602,6 +611,8 @@ def open_shifts(
         "since": narrow.since,
         "before": narrow.before,
         "languages": sorted(eligibility.languages),
+        "after_start": narrow.after[0] if narrow.after else None,
+        "after_id": narrow.after[1] if narrow.after else None,
     }
     # Plain columns through the connection: lists read fifteen to a hundred shifts for every page, and a shift,
     # a circle and a place as mapped objects each cost several times as much.

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from app.api.models import AccessToken, token_digest
 from app.api.routes import OPENAPI_FILE
 from app.shifts.models import Signup, SignupStatus
+from tests.conftest import BASE_URL
 from tests.dialogs.conftest import language_of
 
 
@@ -181,3 +182,44 @@ def test_naming_the_token_is_required(client, login, make_user):
     page = client.post_form("/account/tokens", {"name": ""})
     assert page.status_code == 422
     assert 'id="new-token"' not in page.get_data(as_text=True)
+
+
+def test_a_tokens_use_is_noted_to_the_minute(client, db, openapi, issue_token, make_user):
+    """Noting every request's use would turn each read into a write: a use within a minute of the last is not."""
+    person = make_user()
+    token = issue_token(person)
+    call(client, openapi, "/api/v1/shifts/mine", token, 200)
+    stored = db.session.scalars(select(AccessToken).where(AccessToken.user_id == person.id)).one()
+    first = stored.last_used_at
+    call(client, openapi, "/api/v1/shifts/open", token, 200)
+    db.session.refresh(stored)
+    assert stored.last_used_at == first
+    stored.last_used_at = first - timedelta(minutes=2)
+    db.session.commit()
+    call(client, openapi, "/api/v1/assignments", token, 403)
+    db.session.refresh(stored)
+    assert stored.last_used_at > first
+
+
+def test_open_shifts_come_a_page_at_a_time(client, db, openapi, issue_token, make_circle, make_member, make_shift):
+    circle = make_circle()
+    person = make_member(circle)
+    titles = [f"Schicht {n}" for n in range(5)]
+    for n, title in enumerate(titles):
+        make_shift(circle, title=title, starts_in=timedelta(days=2 + n // 2))  # two shifts share each start
+    token = issue_token(person)
+    seen, path = [], "/api/v1/shifts/open?limit=2"
+    while path:
+        page = call(client, openapi, path, token, 200)
+        seen += [shift["title"] for shift in page["shifts"]]
+        assert len(page["shifts"]) <= 2
+        path = page["next"] and page["next"].removeprefix(BASE_URL)
+    assert seen == titles
+    assert call(client, openapi, "/api/v1/shifts/open", token, 200)["next"] is None  # five fit the first page
+
+
+@pytest.mark.parametrize("cursor", ["x", "12-", "-3", "1.5-3", "999999999999999999-1", "1-2-3", "1-99999999999"])
+def test_a_bad_page_address_is_400_json(client, openapi, issue_token, make_user, cursor):
+    token = issue_token(make_user())
+    body = call(client, openapi, f"/api/v1/shifts/open?after={cursor}", token, 400)
+    assert body["error"]["status"] == 400
