@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from flask import g, has_request_context
 from sqlalchemy import event
 
@@ -38,3 +40,4 @@ def _report_query_count(response):
 # After-request functions run last-registered first: this one goes first in the list, so it runs after all of the
 # app's own (the request log looks up the signed-in user) and counts their statements too.
 app.after_request_funcs.setdefault(None, []).insert(0, _report_query_count)
+gc.freeze()  # as wsgi.py does

@@ -384,6 +384,21 @@ def message_helpers(by: User, shift: Shift, subject: str, text: str) -> int:
 # --- sign-ups ----------------------------------------------------------------------------------------------
 
 
+# The statements of signing up and cancelling are built once, with parameters: built anew for every request, each
+# cost SQLAlchemy more to key and look up than PostgreSQL took to run it.
+
+
+@cache
+def _lock_shift_statement():
+    table = Shift.__table__
+    return (
+        update(table)
+        .where(table.c.id == bindparam("shift_id"))
+        .values(version=table.c.version + 1)
+        .returning(*(attribute.columns[0] for attribute in Shift.__mapper__.column_attrs))
+    )
+
+
 def lock_shift(shift: Shift) -> None:
     """Take the shift's row lock for the rest of the transaction and re-read the shift.
 
@@ -393,24 +408,22 @@ def lock_shift(shift: Shift) -> None:
     need, such as their count, is read in statements of its own: on PostgreSQL only a statement begun after the
     lock was granted sees what the transaction before it committed.)
     """
-    columns = Shift.__mapper__.column_attrs
-    table = Shift.__table__
-    row = db.session.execute(
-        update(table)
-        .where(table.c.id == shift.id)
-        .values(version=table.c.version + 1)
-        .returning(*(attribute.columns[0] for attribute in columns))
-    ).one()
-    for attribute, value in zip(columns, row, strict=True):
+    row = db.session.execute(_lock_shift_statement(), {"shift_id": shift.id}).one()
+    for attribute, value in zip(Shift.__mapper__.column_attrs, row, strict=True):
         set_committed_value(shift, attribute.key, value)
 
 
-def confirmed_count(shift: Shift) -> int:
-    return db.session.scalar(
+@cache
+def _confirmed_count_statement():
+    return (
         select(func.count())
         .select_from(Signup)
-        .where(Signup.shift_id == shift.id, Signup.status == SignupStatus.CONFIRMED)
+        .where(Signup.shift_id == bindparam("shift_id"), Signup.status == SignupStatus.CONFIRMED)
     )
+
+
+def confirmed_count(shift: Shift) -> int:
+    return db.session.scalar(_confirmed_count_statement(), {"shift_id": shift.id})
 
 
 def active_signups(shift: Shift) -> list[Signup]:
@@ -423,21 +436,27 @@ def active_signups(shift: Shift) -> list[Signup]:
     )
 
 
+@cache
+def _waiting_ahead_statement():
+    requested_at = bindparam("requested_at", type_=UTCDateTime())
+    return (
+        select(func.count())
+        .select_from(Signup)
+        .where(
+            Signup.shift_id == bindparam("shift_id"),
+            Signup.status == SignupStatus.WAITLISTED,
+            (Signup.requested_at < requested_at)
+            | and_(Signup.requested_at == requested_at, Signup.id < bindparam("signup_id")),
+        )
+    )
+
+
 def waitlist_position(signup: Signup) -> int | None:
     """1 for the first person waiting, None when not on the waitlist."""
     if signup.status is not SignupStatus.WAITLISTED:
         return None
-    ahead = db.session.scalar(
-        select(func.count())
-        .select_from(Signup)
-        .where(
-            Signup.shift_id == signup.shift_id,
-            Signup.status == SignupStatus.WAITLISTED,
-            (Signup.requested_at < signup.requested_at)
-            | and_(Signup.requested_at == signup.requested_at, Signup.id < signup.id),
-        )
-    )
-    return ahead + 1
+    params = {"shift_id": signup.shift_id, "requested_at": signup.requested_at, "signup_id": signup.id}
+    return db.session.scalar(_waiting_ahead_statement(), params) + 1
 
 
 class OwnSignup(NamedTuple):
@@ -1003,14 +1022,26 @@ def signup_obstacle(
     return None
 
 
+@cache
+def _lock_user_statement():
+    users = User.__table__
+    return update(users).where(users.c.id == bindparam("user_id")).values(session_token=users.c.session_token)
+
+
 def lock_user(user: User) -> None:
     """Serialize one person's sign-ups (two overlapping shifts tapped at once lock different shift rows)."""
-    db.session.execute(
-        update(User)
-        .where(User.id == user.id)
-        .values(session_token=User.session_token)
-        .execution_options(synchronize_session=False)
-    )
+    db.session.execute(_lock_user_statement(), {"user_id": user.id})
+
+
+@cache
+def _signup_of_statement():
+    """A person's sign-up for a shift, whatever its status (there is one row at most: a new sign-up after a
+    cancellation takes the old row again)."""
+    return select(Signup).where(Signup.shift_id == bindparam("shift_id"), Signup.user_id == bindparam("user_id"))
+
+
+def _signup_of(user: User, shift: Shift) -> Signup | None:
+    return db.session.scalar(_signup_of_statement(), {"shift_id": shift.id, "user_id": user.id})
 
 
 def sign_up(user: User, shift: Shift) -> Signup:
@@ -1020,7 +1051,7 @@ def sign_up(user: User, shift: Shift) -> Signup:
     obstacle = signup_obstacle(user, shift)
     if obstacle:
         raise DomainError(obstacle)
-    signup = db.session.scalar(select(Signup).where(Signup.shift_id == shift.id, Signup.user_id == user.id))
+    signup = _signup_of(user, shift)
     if signup is not None and signup.status is not SignupStatus.CANCELLED:
         raise DomainError(
             _("You are already signed up for this shift.")
@@ -1053,7 +1084,7 @@ def sign_up(user: User, shift: Shift) -> Signup:
 def withdraw(user: User, shift: Shift) -> Signup:
     """Cancel the person's own sign-up for the shift, or leave its waitlist (read under the shift's lock)."""
     lock_shift(shift)
-    signup = db.session.scalar(select(Signup).where(Signup.shift_id == shift.id, Signup.user_id == user.id))
+    signup = _signup_of(user, shift)
     if signup is None:
         raise DomainError(_("You are not signed up for this shift."))
     return _cancel(user, shift, signup)
@@ -1098,15 +1129,20 @@ def _cancel(user: User, shift: Shift, signup: Signup) -> Signup:
     return signup
 
 
+@cache
+def _waitlist_statement():
+    return (
+        select(Signup)
+        .where(Signup.shift_id == bindparam("shift_id"), Signup.status == SignupStatus.WAITLISTED)
+        .order_by(Signup.requested_at, Signup.id)
+    )
+
+
 def _promote_waitlist(shift: Shift) -> list[Signup]:
     """Fill free places from the waitlist, first come first served; each promoted person is told."""
     if shift.is_cancelled or shift.has_started():
         return []
-    waiting = db.session.scalars(
-        select(Signup)
-        .where(Signup.shift_id == shift.id, Signup.status == SignupStatus.WAITLISTED)
-        .order_by(Signup.requested_at, Signup.id)
-    ).all()
+    waiting = db.session.scalars(_waitlist_statement(), {"shift_id": shift.id}).all()
     if not waiting:
         return []
     free = shift.capacity - confirmed_count(shift)
