@@ -10,7 +10,8 @@ from markupsafe import Markup, escape
 from wtforms import SelectMultipleField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget, Select, html_params
+from wtforms.widgets import CheckboxInput, DateInput, Input, ListWidget, Select
+from wtforms.widgets.core import clean_key
 
 from app.database import local_today
 
@@ -77,7 +78,8 @@ class QuickSelect(Select):
                 kwargs[flag] = True
         coerce, data = field.coerce, field.data
         options = "".join(self._option(choice.value, choice.label, coerce(choice.value) == data) for choice in choices)
-        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")  # noqa: S704
+        kwargs["name"] = field.name
+        return Markup(f"<select {_attributes(kwargs)}>{options}</select>")  # noqa: S704
 
     @classmethod
     def render_option(cls, choice, **kwargs):
@@ -90,6 +92,50 @@ class QuickSelect(Select):
         # escape() marks up the value and the label; joining strings is several times faster than Markup.format.
         chosen = " selected" if selected else ""
         return f'<option{chosen} value="{escape(value)}">{escape(label or value)}</option>'
+
+
+# A quote inside a value that is already markup, written as WTForms writes it.
+_QUOTE, _QUOTE_ENTITY = Markup('"'), Markup("&quot;")
+
+
+def _attributes(values: dict) -> str:
+    """HTML attributes as WTForms' html_params writes them (sorted; True bare, False left out), joined directly."""
+    parts = []
+    for key, value in sorted(values.items()):
+        if value is True:
+            parts.append(key)
+        elif value is not False:
+            parts.append(f'{escape(key)}="{escape(value).replace(_QUOTE, _QUOTE_ENTITY)}"')
+    return " ".join(parts)
+
+
+# Input widgets whose rendering is Input's own (CheckboxInput adds `checked`, date inputs format min and max).
+_PLAIN_INPUT_CALLS = (Input.__call__, CheckboxInput.__call__, DateInput.__call__)
+
+
+def _control(f, attrs: dict) -> str:
+    """The field's control with `attrs`: what WTForms' widget writes. For plain inputs the markup is written here,
+    without WTForms' general path (it lists every flag with dir() and formats each attribute through Markup),
+    which took as long as the rest of a field; tests/test_quick_select.py compares the two."""
+    widget = f.widget
+    plain = type(widget).__call__ in _PLAIN_INPUT_CALLS and getattr(f, "_datalist", None) is None
+    flags = f.flags
+    if not plain or (isinstance(widget, DateInput) and (flags.min is not None or flags.max is not None)):
+        return f(**attrs)
+    values = {clean_key(key): value for key, value in (f.render_kw or {}).items()}
+    values.update(attrs)
+    if isinstance(widget, CheckboxInput) and getattr(f, "checked", f.data):
+        values.setdefault("checked", True)
+    values.setdefault("id", f.id)
+    values.setdefault("type", widget.input_type)
+    if "value" not in values:
+        values["value"] = f._value()
+    for flag in widget.validation_attrs:
+        value = getattr(flags, flag)
+        if value is not None and flag not in values:
+            values[flag] = value() if callable(value) else value
+    values["name"] = f.name
+    return f"<input {_attributes(values)}>"
 
 
 def field(f, hint=None, autocomplete=None, inputmode=None, autofocus=False) -> Markup:
@@ -128,15 +174,15 @@ def field(f, hint=None, autocomplete=None, inputmode=None, autofocus=False) -> M
             f'<fieldset class="field radio-group{state}"{described_by}>\n  <legend>{escape(f.label.text)}</legend>\n'
             f'  {hint_html}<div class="choices">{options}</div>{errors_html}\n</fieldset>'
         )
-    if f.type == "BooleanField":
-        return Markup(  # noqa: S704 - every part is escaped or rendered by WTForms
-            f'<div class="field{state}">\n  <div class="check">{f(**attrs)} {f.label()}</div>'
-            f"{hint_html}{errors_html}\n</div>"
-        )
     # The label as WTForms writes it (<label for="id">text</label>), without its general attribute formatting.
     label = f'<label for="{escape(f.id)}">{escape(f.label.text)}</label>'
+    if f.type == "BooleanField":
+        return Markup(  # noqa: S704 - every part is escaped or rendered by WTForms
+            f'<div class="field{state}">\n  <div class="check">{_control(f, attrs)} {label}</div>'
+            f"{hint_html}{errors_html}\n</div>"
+        )
     return Markup(  # noqa: S704 - every part is escaped or rendered by WTForms
-        f'<div class="field{state}">\n  {label}\n  {hint_html}{f(**attrs)}{errors_html}\n</div>'
+        f'<div class="field{state}">\n  {label}\n  {hint_html}{_control(f, attrs)}{errors_html}\n</div>'
     )
 
 

@@ -25,7 +25,9 @@ class _Words:
         self.signed_up = escape(_("Signed up"))
         self.under_way = escape(_("Under way"))
         self.full = escape(_("Full"))
-        self.vetting = Markup(f"{icon('shield')}{escape(_('Certificate of good conduct'))}")  # noqa: S704
+        # (Translated outside the f-strings, where the catalog's extractor finds them.)
+        vetting = escape(_("Certificate of good conduct"))
+        self.vetting = Markup(f"{icon('shield')}{vetting}")  # noqa: S704
         self.open_to_all = escape(_("Open to all circles"))
         self.cancel_signup = escape(_("Cancel sign-up"))
         self.leave_waitlist = escape(_("Leave waitlist"))
@@ -74,7 +76,8 @@ def _badge(card: ShiftCard, words: _Words) -> str:
     if signup and signup.status.value == "confirmed":
         return f'<span class="badge badge-ok">{words.signed_up}</span>'
     if signup and signup.status.value == "waitlisted":
-        return f'<span class="badge badge-warn">{escape(_("Waitlist no. %(position)s", position=card.position))}</span>'
+        place = _("Waitlist no. %(position)s", position=card.position)
+        return f'<span class="badge badge-warn">{escape(place)}</span>'
     if shift.has_started():
         return f'<span class="badge badge-neutral">{words.under_way}</span>'
     if card.free == 0:

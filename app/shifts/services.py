@@ -56,6 +56,7 @@ from app.names import save_names
 from app.places.models import Accommodation, Circle, CircleMembership, District, MembershipStatus, VettingRecord
 from app.shifts.models import (
     LATE_CANCELLATION,
+    SHIFT_ROW_COLUMNS,
     ActivityType,
     ActivityTypeName,
     Attendance,
@@ -534,14 +535,15 @@ def _open_shifts_statement(
 
     Limit and offset are written into the SQL when it runs: with them as parameters, PostgreSQL assumes a tenth of
     the rows are wanted, finds its general plan dear, and plans the statement anew for every request."""
-    columns = [getattr(Shift, name) for name in ShiftRow.SHIFT_COLUMNS]
+    # The columns in the order `open_shifts` reads them: a ShiftRow's own, the circle's name, what makes the
+    # place, the confirmed sign-ups, and the district's name when asked for.
     statement = (
         select(
-            *columns,
+            *(getattr(Shift, name) for name in SHIFT_ROW_COLUMNS),
             Circle.name.label("circle_name"),
-            Shift.place_text,
             Accommodation.name.label("accommodation"),
             Accommodation.address,
+            Shift.place_text,
             _confirmed_column(),
         )
         .join(Circle, Circle.id == Shift.circle_id)
@@ -638,16 +640,14 @@ def open_shifts(
     rows = db.session.connection().execute(statement, params).all()
     # The person's own sign-ups of shifts to come, and their places on waitlists, came with their eligibility.
     own = eligibility.signups
+    own_columns = len(SHIFT_ROW_COLUMNS)
     listed = []
     for row in rows:
-        shift = ShiftRow(
-            *row[: len(ShiftRow.SHIFT_COLUMNS)],
-            row.circle_name,
-            place_line(row.accommodation, row.address, row.place_text),
-            row.district_name if with_district else None,
-        )
+        *columns, circle_name, accommodation, address, place_text, confirmed = row[: own_columns + 5]
+        district_name = row[own_columns + 5] if with_district else None
+        shift = ShiftRow(*columns, circle_name, place_line(accommodation, address, place_text), district_name)
         status, place = own.get(shift.id, (None, None))
-        listed.append(ListedShift(shift, row.confirmed, status, place))
+        listed.append(ListedShift(shift, confirmed, status, place))
     return listed
 
 
