@@ -25,6 +25,8 @@ class NamedInLanguages:
     def label(self, locale: str | None = None) -> str:
         """The name in the given (or current) language, German when it has none."""
         locale = locale or str(get_locale() or "de")
+        if locale == "de":
+            return self.name  # German is the name itself; `names` holds the other languages (save_names)
         for entry in self.names:
             if entry.locale == locale and entry.name:
                 return entry.name

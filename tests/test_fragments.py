@@ -15,7 +15,7 @@ from tests.conftest import PASSWORD
 def _names_read(app, source: str) -> set[str]:
     """Every name a template looks up at run time, the app's globals included (the app's own environment leaves
     those out of the answer, and `request` or `csrf_token` are globals)."""
-    bare = Environment(extensions=list(app.jinja_env.extensions))
+    bare = Environment(autoescape=True, extensions=list(app.jinja_env.extensions))
     return meta.find_undeclared_variables(bare.parse(source))
 
 
