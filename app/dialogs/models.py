@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, exists
-from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
 from app.database import UTCDateTime, string_enum, utcnow
@@ -139,6 +139,41 @@ class Dialog(db.Model):
             raise DomainError(str(_l("A dialog that has started can't be changed.")))
 
 
+class DialogRow:
+    """A dialog as the dialog list reads it, from plain columns (`services.dialog_list`): what its card or line
+    shows, without mapped objects for the dialog, its accommodation and its languages, which cost several times as
+    much. `languages` are LanguageRows (none for a held dialog in the list of those without a log)."""
+
+    __slots__ = ("accommodation_name", "ends_at", "id", "languages", "place", "starts_at", "status", "topic")
+
+    def __init__(
+        self,
+        id: int,
+        topic: str,
+        starts_at: datetime,
+        ends_at: datetime,
+        status: DialogStatus,
+        accommodation_name: str,
+        place: str,
+        languages: list[LanguageRow],
+    ):
+        self.id, self.topic, self.starts_at, self.ends_at, self.status = id, topic, starts_at, ends_at, status
+        self.accommodation_name, self.place, self.languages = accommodation_name, place, languages
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status is DialogStatus.CANCELLED
+
+    @property
+    def languages_covered(self) -> int:
+        """How many of the languages an interpreter took."""
+        return sum(language.interpreter_id is not None for language in self.languages)
+
+    def log_overdue(self, now: datetime) -> bool:
+        """As `Dialog.log_overdue`, for a held dialog the list read as one without a log."""
+        return not self.is_cancelled and now >= self.ends_at + LOG_DUE_AFTER
+
+
 class DialogModerator(db.Model):
     __tablename__ = "dialog_moderators"
     __table_args__ = (UniqueConstraint("dialog_id", "user_id"), Index("ix_dialog_moderators_user", "user_id"))
@@ -152,7 +187,23 @@ class DialogModerator(db.Model):
     user: Mapped[User] = relationship(lazy="joined")
 
 
-class DialogLanguage(db.Model):
+class LanguageCoverage:
+    """How far a needed language is covered, for the mapped DialogLanguage and for LanguageRow (a language as the
+    dialog list reads it). Both have `interpreter_id` and `open_since`, and tell whether an interpreter was asked
+    and has not answered yet (`interpreter_asked`)."""
+
+    __slots__ = ()
+
+    @property
+    def coverage(self) -> Coverage:
+        if self.interpreter_id is not None:
+            return Coverage.COVERED
+        if self.open_since is not None or self.interpreter_asked():
+            return Coverage.REQUESTED
+        return Coverage.UNCOVERED
+
+
+class DialogLanguage(LanguageCoverage, db.Model):
     """A language the dialog needs, and who interprets it (an in-training interpreter may shadow)."""
 
     __tablename__ = "dialog_languages"
@@ -180,18 +231,22 @@ class DialogLanguage(db.Model):
     requests: Mapped[list[InterpreterRequest]] = relationship(
         back_populates="dialog_language", cascade="all, delete-orphan", order_by="InterpreterRequest.id"
     )
-    # Whether an interpreter has been asked and not answered yet, when a list read it with the languages
-    # (`with_expression(DialogLanguage.asked, ASKED_INTERPRETER)`) instead of loading every request; else None.
-    asked: Mapped[bool | None] = query_expression()
 
-    @property
-    def coverage(self) -> Coverage:
-        if self.interpreter_id is not None:
-            return Coverage.COVERED
-        if self.open_since is not None:
-            return Coverage.REQUESTED
-        asked = self.asked if self.asked is not None else any(r.status is RequestStatus.ASKED for r in self.requests)
-        return Coverage.REQUESTED if asked else Coverage.UNCOVERED
+    def interpreter_asked(self) -> bool:
+        return any(r.status is RequestStatus.ASKED for r in self.requests)
+
+
+class LanguageRow(LanguageCoverage):
+    """A needed language of a dialog as the dialog list reads it (`services.dialog_list`): its code, and what
+    tells its coverage, with `asked` read in the same statement (`ASKED_INTERPRETER`)."""
+
+    __slots__ = ("asked", "code", "interpreter_id", "open_since")
+
+    def __init__(self, code: str, interpreter_id: int | None, open_since: datetime | None, asked: bool):
+        self.code, self.interpreter_id, self.open_since, self.asked = code, interpreter_id, open_since, asked
+
+    def interpreter_asked(self) -> bool:
+        return self.asked
 
 
 class InterpreterRequest(db.Model):
@@ -215,7 +270,7 @@ class InterpreterRequest(db.Model):
     interpreter: Mapped[User] = relationship(foreign_keys=[interpreter_id])
 
 
-# For `DialogLanguage.asked`: a request to an interpreter for the language that is still waiting for an answer.
+# For `LanguageRow.asked`: a request to an interpreter for the language that is still waiting for an answer.
 ASKED_INTERPRETER = exists().where(
     InterpreterRequest.dialog_language_id == DialogLanguage.id, InterpreterRequest.status == RequestStatus.ASKED
 )
