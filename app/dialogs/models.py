@@ -142,9 +142,20 @@ class Dialog(db.Model):
 class DialogRow:
     """A dialog as the dialog list reads it, from plain columns (`services.dialog_list`): what its card or line
     shows, without mapped objects for the dialog, its accommodation and its languages, which cost several times as
-    much. `languages` are LanguageRows (none for a held dialog in the list of those without a log)."""
+    much. `languages` are LanguageRows; a held dialog in the list of those without a log has none, and says whether
+    its log is overdue (`log_overdue`, as `Dialog.log_overdue` at the time the list was read)."""
 
-    __slots__ = ("accommodation_name", "ends_at", "id", "languages", "place", "starts_at", "status", "topic")
+    __slots__ = (
+        "accommodation_name",
+        "ends_at",
+        "id",
+        "languages",
+        "log_overdue",
+        "place",
+        "starts_at",
+        "status",
+        "topic",
+    )
 
     def __init__(
         self,
@@ -155,10 +166,11 @@ class DialogRow:
         status: DialogStatus,
         accommodation_name: str,
         place: str,
-        languages: list[LanguageRow],
+        log_overdue: bool = False,
     ):
         self.id, self.topic, self.starts_at, self.ends_at, self.status = id, topic, starts_at, ends_at, status
-        self.accommodation_name, self.place, self.languages = accommodation_name, place, languages
+        self.accommodation_name, self.place, self.log_overdue = accommodation_name, place, log_overdue
+        self.languages: list[LanguageRow] = []
 
     @property
     def is_cancelled(self) -> bool:
@@ -168,10 +180,6 @@ class DialogRow:
     def languages_covered(self) -> int:
         """How many of the languages an interpreter took."""
         return sum(language.interpreter_id is not None for language in self.languages)
-
-    def log_overdue(self, now: datetime) -> bool:
-        """As `Dialog.log_overdue`, for a held dialog the list read as one without a log."""
-        return not self.is_cancelled and now >= self.ends_at + LOG_DUE_AFTER
 
 
 class DialogModerator(db.Model):
@@ -189,8 +197,8 @@ class DialogModerator(db.Model):
 
 class LanguageCoverage:
     """How far a needed language is covered, for the mapped DialogLanguage and for LanguageRow (a language as the
-    dialog list reads it). Both have `interpreter_id` and `open_since`, and tell whether an interpreter was asked
-    and has not answered yet (`interpreter_asked`)."""
+    dialog list reads it). Both tell who interprets it (`interpreter_id`), whether it was posted to every eligible
+    interpreter (`is_posted`) and whether an interpreter was asked and has not answered yet (`interpreter_asked`)."""
 
     __slots__ = ()
 
@@ -198,7 +206,7 @@ class LanguageCoverage:
     def coverage(self) -> Coverage:
         if self.interpreter_id is not None:
             return Coverage.COVERED
-        if self.open_since is not None or self.interpreter_asked():
+        if self.is_posted or self.interpreter_asked():
             return Coverage.REQUESTED
         return Coverage.UNCOVERED
 
@@ -232,6 +240,10 @@ class DialogLanguage(LanguageCoverage, db.Model):
         back_populates="dialog_language", cascade="all, delete-orphan", order_by="InterpreterRequest.id"
     )
 
+    @property
+    def is_posted(self) -> bool:
+        return self.open_since is not None
+
     def interpreter_asked(self) -> bool:
         return any(r.status is RequestStatus.ASKED for r in self.requests)
 
@@ -240,10 +252,10 @@ class LanguageRow(LanguageCoverage):
     """A needed language of a dialog as the dialog list reads it (`services.dialog_list`): its code, and what
     tells its coverage, with `asked` read in the same statement (`ASKED_INTERPRETER`)."""
 
-    __slots__ = ("asked", "code", "interpreter_id", "open_since")
+    __slots__ = ("asked", "code", "interpreter_id", "is_posted")
 
-    def __init__(self, code: str, interpreter_id: int | None, open_since: datetime | None, asked: bool):
-        self.code, self.interpreter_id, self.open_since, self.asked = code, interpreter_id, open_since, asked
+    def __init__(self, code: str, interpreter_id: int | None, is_posted: bool, asked: bool):
+        self.code, self.interpreter_id, self.is_posted, self.asked = code, interpreter_id, is_posted, asked
 
     def interpreter_asked(self) -> bool:
         return self.asked

@@ -108,7 +108,6 @@ def index():
         unlogged=unlogged[:UNLOGGED_SHOWN],
         more_unlogged=len(unlogged) > UNLOGGED_SHOWN,
         scope=scope,
-        now=now,
         # Each coverage's label in the reader's language, looked up once for all the cards' languages.
         coverage_labels={coverage: coverage.label for coverage in Coverage},
         can_schedule=can_schedule_dialogs(user),
