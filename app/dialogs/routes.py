@@ -15,7 +15,6 @@ from app.database import local_today, utcnow
 from app.dialogs import bp, services
 from app.dialogs.forms import COMMON_LANGUAGES, AskForm, CancelDialogForm, DialogForm, LogFilterForm, LogForm
 from app.dialogs.models import (
-    Coverage,
     Dialog,
     DialogLanguage,
     FollowUp,
@@ -108,8 +107,6 @@ def index():
         unlogged=unlogged[:UNLOGGED_SHOWN],
         more_unlogged=len(unlogged) > UNLOGGED_SHOWN,
         scope=scope,
-        # Each coverage's label in the reader's language, looked up once for all the cards' languages.
-        coverage_labels={coverage: coverage.label for coverage in Coverage},
         can_schedule=can_schedule_dialogs(user),
         can_interpret=can_interpret(user),
         can_read_logs=can_read_all_logs(user),
