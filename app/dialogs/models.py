@@ -149,11 +149,11 @@ class DialogRow:
         "accommodation_name",
         "ends_at",
         "id",
+        "is_cancelled",
         "languages",
         "log_overdue",
         "place",
         "starts_at",
-        "status",
         "topic",
     )
 
@@ -163,18 +163,15 @@ class DialogRow:
         topic: str,
         starts_at: datetime,
         ends_at: datetime,
-        status: DialogStatus,
+        is_cancelled: bool,
         accommodation_name: str,
         place: str,
         log_overdue: bool = False,
     ):
-        self.id, self.topic, self.starts_at, self.ends_at, self.status = id, topic, starts_at, ends_at, status
-        self.accommodation_name, self.place, self.log_overdue = accommodation_name, place, log_overdue
+        self.id, self.topic, self.starts_at, self.ends_at = id, topic, starts_at, ends_at
+        self.is_cancelled, self.accommodation_name, self.place = is_cancelled, accommodation_name, place
+        self.log_overdue = log_overdue
         self.languages: list[LanguageRow] = []
-
-    @property
-    def is_cancelled(self) -> bool:
-        return self.status is DialogStatus.CANCELLED
 
     @property
     def languages_covered(self) -> int:

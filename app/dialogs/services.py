@@ -950,7 +950,14 @@ class DialogList(NamedTuple):
 
 
 # What the list reads of a dialog, besides its accommodation's name and address (`_list_row`).
-_LIST_COLUMNS = (Dialog.id, Dialog.topic, Dialog.starts_at, Dialog.ends_at, Dialog.status, Dialog.accommodation_id)
+_LIST_COLUMNS = (
+    Dialog.id,
+    Dialog.topic,
+    Dialog.starts_at,
+    Dialog.ends_at,
+    (Dialog.status == DialogStatus.CANCELLED).label("cancelled"),
+    Dialog.accommodation_id,
+)
 
 
 def _upcoming_page(own_only: bool):
@@ -1046,7 +1053,7 @@ def _list_row(page) -> tuple:
         page.c.topic,
         page.c.starts_at.label("starts_at"),
         page.c.ends_at,
-        page.c.status,
+        page.c.cancelled,
         Accommodation.name.label("accommodation"),
         Accommodation.address,
     )
@@ -1075,16 +1082,16 @@ def dialog_list(
     overdue_before = now - LOG_DUE_AFTER  # a held dialog that ended before then without a log: `Dialog.log_overdue`
     dialog = None
     for row in rows:
-        kind, dialog_id, topic, starts_at, ends_at, status, accommodation, address = row[:8]
+        kind, dialog_id, topic, starts_at, ends_at, cancelled, accommodation, address = row[:8]
         _language_id, code, interpreter_id, posted, asked = row[8:]
         if dialog is None or dialog.id != dialog_id:
             place = place_line(accommodation, address, "")
             if kind == "upcoming":
-                dialog = DialogRow(dialog_id, topic, starts_at, ends_at, status, accommodation, place)
+                dialog = DialogRow(dialog_id, topic, starts_at, ends_at, cancelled, accommodation, place)
                 listed.upcoming.append(dialog)
             else:
                 overdue = ends_at <= overdue_before
-                dialog = DialogRow(dialog_id, topic, starts_at, ends_at, status, accommodation, place, overdue)
+                dialog = DialogRow(dialog_id, topic, starts_at, ends_at, cancelled, accommodation, place, overdue)
                 listed.unlogged.append(dialog)
         if code is not None:
             dialog.languages.append(LanguageRow(code, interpreter_id, posted, asked))
