@@ -820,7 +820,7 @@ UNLOGGED_ORDER = (Dialog.starts_at.desc(), Dialog.id.desc())
 def _unlogged_conditions(own_only: bool, unreminded_only: bool) -> list:
     """What makes a dialog held and without a log (parameter `cutoff`, the end's latest moment), for the mapped
     dialogs and for the dialog list's rows alike; narrowed to the moderator's own (`user_id`) or to the unreminded.
-    The latest come first (`UNLOGGED_ORDER`)."""
+    Both take the latest first (`UNLOGGED_ORDER`)."""
     conditions = [
         Dialog.status == DialogStatus.PLANNED,
         Dialog.ends_at <= bindparam("cutoff"),
