@@ -56,6 +56,17 @@ def item_url(endpoint: str, **argument: int) -> str:
     return f"{before}{int(value)}{after}"
 
 
+def item_url_pattern(endpoint: str, name: str) -> str:
+    """`item_url`'s address as a %-pattern for the id, built once: a long list takes it before its loop and writes
+    `{{ pattern % item.id }}` for each item, which costs a fraction of calling `item_url` from the template."""
+    return _built_once(
+        ("item-pattern", endpoint, name),
+        lambda: "%d".join(
+            part.replace("%", "%%") for part in url_for(endpoint, **{name: _ID_PLACEHOLDER}).split(str(_ID_PLACEHOLDER))
+        ),
+    )
+
+
 def _built_once(key: tuple, build) -> str:
     """A URL built once per app and the place it is served at (`script_root`), kept in the app's extensions.
 
@@ -111,6 +122,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["icon"] = icon
     app.jinja_env.globals["page_url"] = page_url
     app.jinja_env.globals["item_url"] = item_url
+    app.jinja_env.globals["item_url_pattern"] = item_url_pattern
     app.jinja_env.globals["field"] = field
     app.jinja_env.globals["fragment"] = fragment
     # True when only a block of the page is rendered (its out-of-band parts go with it, not with whole pages).

@@ -68,3 +68,15 @@ def test_the_check_sees_a_misspelt_value(app):
     assert (attribute, literal) == ("status", "confirmd")
     assert literal not in every
     assert {"confirmed", "waitlisted", "pending", "changes_requested", "report"} <= every
+
+
+def test_an_item_address_pattern_gives_the_address_item_url_gives(app):
+    """A long list formats `item_url_pattern` with each item's id: the same address `item_url` builds, also where
+    the app is served under a prefix that has a percent sign in its address."""
+    from app.templating import item_url, item_url_pattern
+
+    for root in ("", "/100%25"):
+        with app.test_request_context("/", base_url=f"http://lotse.example{root}"):
+            address = item_url("dialogs.detail", dialog_id=42)
+            assert item_url_pattern("dialogs.detail", "dialog_id") % 42 == address
+            assert address.endswith("/dialogs/42") and (root == "" or "%" in address)

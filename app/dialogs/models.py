@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, exists
-from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
 from app.database import UTCDateTime, string_enum, utcnow
@@ -139,6 +139,46 @@ class Dialog(db.Model):
             raise DomainError(str(_l("A dialog that has started can't be changed.")))
 
 
+class DialogRow:
+    """A dialog as the dialog list reads it, from plain columns (`services.dialog_list`): what its card or line
+    shows, without mapped objects for the dialog, its accommodation and its languages, which cost several times as
+    much. `languages` are LanguageRows; a held dialog in the list of those without a log has none, and says whether
+    its log is overdue (`log_overdue`, as `Dialog.log_overdue` at the time the list was read)."""
+
+    __slots__ = (
+        "accommodation_name",
+        "ends_at",
+        "id",
+        "is_cancelled",
+        "languages",
+        "log_overdue",
+        "place",
+        "starts_at",
+        "topic",
+    )
+
+    def __init__(
+        self,
+        id: int,
+        topic: str,
+        starts_at: datetime,
+        ends_at: datetime,
+        is_cancelled: bool,
+        accommodation_name: str,
+        place: str,
+        log_overdue: bool = False,
+    ):
+        self.id, self.topic, self.starts_at, self.ends_at = id, topic, starts_at, ends_at
+        self.is_cancelled, self.accommodation_name, self.place = is_cancelled, accommodation_name, place
+        self.log_overdue = log_overdue
+        self.languages: list[LanguageRow] = []
+
+    @property
+    def languages_covered(self) -> int:
+        """How many of the languages an interpreter took."""
+        return sum(language.interpreter_id is not None for language in self.languages)
+
+
 class DialogModerator(db.Model):
     __tablename__ = "dialog_moderators"
     __table_args__ = (UniqueConstraint("dialog_id", "user_id"), Index("ix_dialog_moderators_user", "user_id"))
@@ -152,7 +192,23 @@ class DialogModerator(db.Model):
     user: Mapped[User] = relationship(lazy="joined")
 
 
-class DialogLanguage(db.Model):
+class LanguageCoverage:
+    """How far a needed language is covered, for the mapped DialogLanguage and for LanguageRow (a language as the
+    dialog list reads it). Both tell who interprets it (`interpreter_id`), whether it was posted to every eligible
+    interpreter (`is_posted`) and whether an interpreter was asked and has not answered yet (`interpreter_asked`)."""
+
+    __slots__ = ()
+
+    @property
+    def coverage(self) -> Coverage:
+        if self.interpreter_id is not None:
+            return Coverage.COVERED
+        if self.is_posted or self.interpreter_asked():
+            return Coverage.REQUESTED
+        return Coverage.UNCOVERED
+
+
+class DialogLanguage(LanguageCoverage, db.Model):
     """A language the dialog needs, and who interprets it (an in-training interpreter may shadow)."""
 
     __tablename__ = "dialog_languages"
@@ -180,18 +236,26 @@ class DialogLanguage(db.Model):
     requests: Mapped[list[InterpreterRequest]] = relationship(
         back_populates="dialog_language", cascade="all, delete-orphan", order_by="InterpreterRequest.id"
     )
-    # Whether an interpreter has been asked and not answered yet, when a list read it with the languages
-    # (`with_expression(DialogLanguage.asked, ASKED_INTERPRETER)`) instead of loading every request; else None.
-    asked: Mapped[bool | None] = query_expression()
 
     @property
-    def coverage(self) -> Coverage:
-        if self.interpreter_id is not None:
-            return Coverage.COVERED
-        if self.open_since is not None:
-            return Coverage.REQUESTED
-        asked = self.asked if self.asked is not None else any(r.status is RequestStatus.ASKED for r in self.requests)
-        return Coverage.REQUESTED if asked else Coverage.UNCOVERED
+    def is_posted(self) -> bool:
+        return self.open_since is not None
+
+    def interpreter_asked(self) -> bool:
+        return any(r.status is RequestStatus.ASKED for r in self.requests)
+
+
+class LanguageRow(LanguageCoverage):
+    """A needed language of a dialog as the dialog list reads it (`services.dialog_list`): its code, and what
+    tells its coverage, with `asked` read in the same statement (`ASKED_INTERPRETER`)."""
+
+    __slots__ = ("asked", "code", "interpreter_id", "is_posted")
+
+    def __init__(self, code: str, interpreter_id: int | None, is_posted: bool, asked: bool):
+        self.code, self.interpreter_id, self.is_posted, self.asked = code, interpreter_id, is_posted, asked
+
+    def interpreter_asked(self) -> bool:
+        return self.asked
 
 
 class InterpreterRequest(db.Model):
@@ -215,7 +279,7 @@ class InterpreterRequest(db.Model):
     interpreter: Mapped[User] = relationship(foreign_keys=[interpreter_id])
 
 
-# For `DialogLanguage.asked`: a request to an interpreter for the language that is still waiting for an answer.
+# For `LanguageRow.asked`: a request to an interpreter for the language that is still waiting for an answer.
 ASKED_INTERPRETER = exists().where(
     InterpreterRequest.dialog_language_id == DialogLanguage.id, InterpreterRequest.status == RequestStatus.ASKED
 )

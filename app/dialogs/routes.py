@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
-from functools import cache
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from sqlalchemy import bindparam, exists, or_, select
-from sqlalchemy.orm import lazyload, selectinload
+from sqlalchemy import exists, select
 
 from app.auth.models import Role, RoleGrant, UserLanguage
 from app.database import local_today, utcnow
 from app.dialogs import bp, services
 from app.dialogs.forms import COMMON_LANGUAGES, AskForm, CancelDialogForm, DialogForm, LogFilterForm, LogForm
 from app.dialogs.models import (
-    ASKED_INTERPRETER,
     Dialog,
     DialogLanguage,
-    DialogModerator,
     FollowUp,
     ModeratorRole,
     RequestStatus,
@@ -88,54 +83,22 @@ def _other_language_choices() -> list:
 # --- lists -------------------------------------------------------------------------------------------------
 
 
-@cache
-def _upcoming_statement(own_only: bool):
-    """Dialogs not yet over, soonest first; built once (building costs more than running it)."""
-    query = (
-        select(Dialog)
-        .options(
-            selectinload(Dialog.languages).with_expression(DialogLanguage.asked, ASKED_INTERPRETER),
-            lazyload(Dialog.moderators),  # the list names no moderator
-        )
-        .where(Dialog.ends_at > bindparam("now"))
-        # No dialog lasts longer than that: the bound lets the start-time index skip the city's past dialogs.
-        .where(Dialog.starts_at > bindparam("since"))
-        .order_by(Dialog.starts_at, Dialog.id)
-    )
-    if not own_only:
-        return query
-    user_id = bindparam("user_id")
-    return query.where(
-        or_(
-            exists().where(DialogModerator.dialog_id == Dialog.id, DialogModerator.user_id == user_id),
-            exists().where(
-                DialogLanguage.dialog_id == Dialog.id,
-                or_(DialogLanguage.interpreter_id == user_id, DialogLanguage.shadow_id == user_id),
-            ),
-        )
-    )
-
-
 @bp.get("/dialogs")
 @login_required
 def index():
     """Upcoming dialogs (one's own, or all for staff) and held dialogs that still need their log."""
-    require(can_see_dialogs(current_user))
+    user = current_user._get_current_object()  # once, not through the proxy at every attribute
+    require(can_see_dialogs(user))
     now = utcnow()
     page = min(int_arg("page", 1), MAX_PAGES)
     wanted = DIALOG_PAGE_SIZE * page
-    default_scope = "all" if current_user.is_staff else "mine"
+    default_scope = "all" if user.is_staff else "mine"
     scope = request.args.get("scope", default_scope)
     if scope not in ("mine", "all"):
         scope = default_scope
-    params = {"now": now, "since": now - timedelta(hours=services.MAX_DIALOG_HOURS), "user_id": current_user.id}
+    unlogged_scope = "all" if user.is_staff else "mine" if user.has_role(Role.MODERATOR) else None
     # One more than the page shows, to know whether there is more.
-    upcoming = db.session.scalars(_upcoming_statement(scope == "mine").limit(wanted + 1), params).all()
-    unlogged = []
-    if current_user.is_staff:
-        unlogged = services.unlogged_dialogs(None, limit=UNLOGGED_SHOWN + 1)
-    elif current_user.has_role(Role.MODERATOR):
-        unlogged = services.unlogged_dialogs(current_user, limit=UNLOGGED_SHOWN + 1)
+    upcoming, unlogged = services.dialog_list(user, now, scope, wanted + 1, unlogged_scope, UNLOGGED_SHOWN + 1)
     return render(
         "dialogs/index.html",
         upcoming=upcoming[:wanted],
@@ -144,10 +107,9 @@ def index():
         unlogged=unlogged[:UNLOGGED_SHOWN],
         more_unlogged=len(unlogged) > UNLOGGED_SHOWN,
         scope=scope,
-        now=now,
-        can_schedule=can_schedule_dialogs(current_user),
-        can_interpret=can_interpret(current_user),
-        can_read_logs=can_read_all_logs(current_user),
+        can_schedule=can_schedule_dialogs(user),
+        can_interpret=can_interpret(user),
+        can_read_logs=can_read_all_logs(user),
     )
 
 

@@ -13,26 +13,30 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
+from typing import Literal, NamedTuple
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from icalendar import Event
-from sqlalchemy import and_, bindparam, exists, or_, select, update
+from sqlalchemy import String, and_, bindparam, exists, literal, null, or_, select, text, true, union_all, update
 from sqlalchemy.orm import contains_eager, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.auth.models import Role, RoleGrant, User, UserLanguage
 from app.database import utcnow
 from app.dialogs.models import (
+    ASKED_INTERPRETER,
     LOG_DUE_AFTER,
     Dialog,
     DialogLanguage,
     DialogModerator,
+    DialogRow,
     DialogStatus,
     FollowUp,
     InterpreterRequest,
     InterpreterTraining,
+    LanguageRow,
     ModeratorRole,
     RequestStatus,
     SessionLog,
@@ -48,11 +52,13 @@ from app.i18n import language_name
 from app.mail import queue_mail
 from app.names import save_names
 from app.places.models import Accommodation
-from app.shifts.models import Shift, ShiftStatus, Signup, SignupStatus
+from app.shifts.models import Shift, ShiftStatus, Signup, SignupStatus, place_line
 from app.shifts.services import WORKING_LEVELS, Eligibility, calendar_for, local_to_utc, lock_user, utc_to_local
 from app.views import public_url
 
 MAX_DIALOG_HOURS = 12
+# Whose dialogs a list shows: the person's own, or everyone's.
+Scope = Literal["mine", "all"]
 
 DEFAULT_TOPICS = {
     # German name: translations
@@ -806,27 +812,44 @@ def write_log(by: User, dialog: Dialog, details: LogDetails, key: str) -> tuple[
     return log, True
 
 
-@cache
-def _unlogged_statement(own_only: bool, unreminded_only: bool):
-    """Built once for each kind of list: building the statement costs more than running it."""
-    query = (
-        select(Dialog)
-        .options(lazyload(Dialog.log))
-        .where(Dialog.status == DialogStatus.PLANNED, Dialog.ends_at <= bindparam("cutoff"))
-        .where(~exists().where(SessionLog.dialog_id == Dialog.id))
-        .order_by(Dialog.ends_at.desc())
-    )
+# Held dialogs without a log, the latest first: by their start, which the start-time index reads backwards and
+# stops at the first few, where ordering by the end read and sorted every dialog of the city's past.
+UNLOGGED_ORDER = (Dialog.starts_at.desc(), Dialog.id.desc())
+
+
+def _unlogged_conditions(own_only: bool, unreminded_only: bool) -> list:
+    """What makes a dialog held and without a log (parameter `cutoff`, the end's latest moment), for the mapped
+    dialogs and for the dialog list's rows alike; narrowed to the moderator's own (`user_id`) or to the unreminded.
+    Both take the latest first (`UNLOGGED_ORDER`)."""
+    conditions = [
+        Dialog.status == DialogStatus.PLANNED,
+        Dialog.ends_at <= bindparam("cutoff"),
+        # Implied, as a dialog ends after it starts: it lets the start-time index skip the dialogs to come.
+        Dialog.starts_at < bindparam("cutoff"),
+        ~exists().where(SessionLog.dialog_id == Dialog.id),
+    ]
     if unreminded_only:
-        query = query.where(Dialog.log_reminder_sent_at.is_(None))
+        conditions.append(Dialog.log_reminder_sent_at.is_(None))
     if own_only:
-        query = query.where(
+        conditions.append(
             exists().where(
                 DialogModerator.dialog_id == Dialog.id,
                 DialogModerator.user_id == bindparam("user_id"),
                 DialogModerator.role != ModeratorRole.TRAINEE,
             )
         )
-    return query
+    return conditions
+
+
+@cache
+def _unlogged_statement(own_only: bool, unreminded_only: bool):
+    """Built once for each kind of list: building the statement costs more than running it."""
+    return (
+        select(Dialog)
+        .options(lazyload(Dialog.log))
+        .where(*_unlogged_conditions(own_only, unreminded_only))
+        .order_by(*UNLOGGED_ORDER)
+    )
 
 
 def unlogged_dialogs(
@@ -914,6 +937,166 @@ def send_reminders(now: datetime | None = None, ahead: timedelta = timedelta(hou
                 sent += 1
         db.session.commit()
     return sent
+
+
+# --- the dialog list --------------------------------------------------------------------------------------
+
+
+class DialogList(NamedTuple):
+    """What the dialog list shows: dialogs to come with their languages, and held ones without a log."""
+
+    upcoming: list[DialogRow]
+    unlogged: list[DialogRow]
+
+
+# What the list reads of a dialog, besides its accommodation's name and address (`_list_row`).
+_LIST_COLUMNS = (
+    Dialog.id,
+    Dialog.topic,
+    Dialog.starts_at,
+    Dialog.ends_at,
+    (Dialog.status == DialogStatus.CANCELLED).label("cancelled"),
+    Dialog.accommodation_id,
+)
+
+
+def _upcoming_page(own_only: bool):
+    """Dialogs not yet over, soonest first, the first `limit` of them (the user's own: `user_id`)."""
+    user_id = bindparam("user_id")
+    wanted = [
+        Dialog.ends_at > bindparam("cutoff"),
+        # No dialog lasts longer than that: the bound lets the start-time index skip the city's past dialogs.
+        Dialog.starts_at > bindparam("since"),
+    ]
+    if own_only:
+        wanted.append(
+            or_(
+                exists().where(DialogModerator.dialog_id == Dialog.id, DialogModerator.user_id == user_id),
+                exists().where(
+                    DialogLanguage.dialog_id == Dialog.id,
+                    or_(DialogLanguage.interpreter_id == user_id, DialogLanguage.shadow_id == user_id),
+                ),
+            )
+        )
+    return (
+        select(*_LIST_COLUMNS)
+        .where(*wanted)
+        .order_by(Dialog.starts_at, Dialog.id)
+        .limit(bindparam("limit"))
+        .subquery("upcoming")
+    )
+
+
+def _unlogged_page(own_only: bool):
+    """Held dialogs without a log, the latest `unlogged_limit` of them (the moderator's own: `user_id`)."""
+    return (
+        select(*_LIST_COLUMNS)
+        .where(*_unlogged_conditions(own_only, False))
+        .order_by(*UNLOGGED_ORDER)
+        .limit(bindparam("unlogged_limit"))
+        .subquery("unlogged")
+    )
+
+
+@cache
+def _dialog_list_statement(own_upcoming: bool, unlogged: Scope | None, lateral: bool):
+    """The dialogs to come, each with its accommodation and one row for each of its languages, and, in the same
+    UNION ALL, the held ones without a log (if asked for): one round trip. Built once for each kind of list, with
+    every value a parameter, so that SQLAlchemy reuses its compiled form.
+
+    `lateral` reads each dialog's languages in a LATERAL subquery (PostgreSQL): for a city's few thousand dialog
+    languages PostgreSQL would rather hash all of them than look up the page's fifteen dialogs in the index, which
+    took longer than the rest of the statement. Being ordered, the subquery is not merged into the join, and is
+    read from the index for each dialog. SQLite has no LATERAL, and looks them up in the index by itself."""
+    upcoming = _upcoming_page(own_upcoming)
+    language_columns = (
+        DialogLanguage.id.label("language_id"),
+        DialogLanguage.code,
+        DialogLanguage.interpreter_id,
+        DialogLanguage.open_since.is_not(None).label("posted"),
+        ASKED_INTERPRETER.label("asked"),
+    )
+    first = select(literal("upcoming", String).label("kind"), *_list_row(upcoming)).join(
+        Accommodation, Accommodation.id == upcoming.c.accommodation_id
+    )
+    if lateral:
+        languages = (
+            select(*language_columns)
+            .where(DialogLanguage.dialog_id == upcoming.c.id)
+            .order_by(DialogLanguage.id)
+            .lateral("languages")
+        )
+        first = first.add_columns(*languages.c).outerjoin(languages, true())
+    else:
+        first = first.add_columns(*language_columns).outerjoin(
+            DialogLanguage, DialogLanguage.dialog_id == upcoming.c.id
+        )
+    parts = [first]
+    if unlogged is not None:
+        held = _unlogged_page(unlogged == "mine")
+        parts.append(
+            # No languages: the first part types the columns.
+            select(literal("unlogged", String), *_list_row(held), null(), null(), null(), null(), null()).join(
+                Accommodation, Accommodation.id == held.c.accommodation_id
+            )
+        )
+    # The dialogs to come soonest first, each with its languages in the order they were added; the held ones
+    # without a log in the same order, which `dialog_list` turns round (latest first).
+    return union_all(*parts).order_by(text("kind"), text("starts_at"), text("id"), text("language_id"))
+
+
+def _list_row(page) -> tuple:
+    """The columns of a dialog in the list, from one of its pages, with the accommodation's name and address.
+    Labelled, as SQLite orders a UNION only by names the columns are given."""
+    return (
+        page.c.id.label("id"),
+        page.c.topic,
+        page.c.starts_at.label("starts_at"),
+        page.c.ends_at,
+        page.c.cancelled,
+        Accommodation.name.label("accommodation"),
+        Accommodation.address,
+    )
+
+
+def dialog_list(
+    user: User, now: datetime, upcoming: Scope, upcoming_limit: int, unlogged: Scope | None, unlogged_limit: int
+) -> DialogList:
+    """The first `upcoming_limit` dialogs not yet over, soonest first, that the user moderates, interprets or
+    shadows ("mine") or all of them ("all"), with their languages and whether an interpreter was asked for each;
+    and the latest `unlogged_limit` held dialogs without a log that the user moderates or all of them (None: none).
+
+    One statement of plain columns: mapped dialogs with their accommodations and languages cost several times as
+    much, and each statement a round trip of its own."""
+    params = {
+        "cutoff": now,
+        "since": now - timedelta(hours=MAX_DIALOG_HOURS),
+        "user_id": user.id,
+        "limit": upcoming_limit,
+        "unlogged_limit": unlogged_limit,
+    }
+    connection = db.session.connection()
+    statement = _dialog_list_statement(upcoming == "mine", unlogged, connection.dialect.name == "postgresql")
+    rows = connection.execute(statement, params).all()
+    listed = DialogList([], [])
+    overdue_before = now - LOG_DUE_AFTER  # a held dialog that ended before then without a log: `Dialog.log_overdue`
+    dialog = None
+    for row in rows:
+        kind, dialog_id, topic, starts_at, ends_at, cancelled, accommodation, address = row[:8]
+        _language_id, code, interpreter_id, posted, asked = row[8:]
+        if dialog is None or dialog.id != dialog_id:
+            place = place_line(accommodation, address, "")
+            if kind == "upcoming":
+                dialog = DialogRow(dialog_id, topic, starts_at, ends_at, cancelled, accommodation, place)
+                listed.upcoming.append(dialog)
+            else:
+                overdue = ends_at <= overdue_before
+                dialog = DialogRow(dialog_id, topic, starts_at, ends_at, cancelled, accommodation, place, overdue)
+                listed.unlogged.append(dialog)
+        if code is not None:
+            dialog.languages.append(LanguageRow(code, interpreter_id, posted, asked))
+    listed.unlogged.reverse()
+    return listed
 
 
 # --- calendar ----------------------------------------------------------------------------------------------

@@ -77,3 +77,17 @@ def test_query_count_does_not_grow_with_the_dialogs(
     assert len(many) == len(few)
     if path.startswith("/dialogs?") or path == "/dialogs":
         assert len(many) <= BUDGET
+
+
+@pytest.mark.parametrize(("role", "path"), [("moderator", "/dialogs"), ("staff", "/dialogs?scope=all")])
+def test_the_list_reads_its_dialogs_in_one_statement(client, login, db, make_dialog, make_user, role, path):
+    """The dialogs to come with their languages, and the held ones without a log, come in one statement."""
+    moderator = make_user(roles=[Role.MODERATOR])
+    for n in range(3):
+        make_dialog(languages=("ar", "fa"), starts_in=timedelta(days=2 + n), lead=moderator, topic=f"Kommend {n}")
+        make_dialog(starts_in=timedelta(days=-3 - n), lead=moderator, topic=f"Gehalten {n}")
+    login(moderator if role == "moderator" else make_user(roles=[Role.STAFF]))
+    with counted(db.engine) as statements:
+        page = client.get(path).get_data(as_text=True)
+    assert "Kommend 2" in page and "Gehalten 2" in page
+    assert len([statement for statement in statements if "dialog" in statement]) == 1

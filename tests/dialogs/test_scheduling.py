@@ -330,3 +330,45 @@ def test_the_list_shows_a_page_of_upcoming_at_a_time_and_the_latest_held_without
     second = client.get("/dialogs?scope=all&page=2").get_data(as_text=True)
     assert second.count("Kommend ") == DIALOG_PAGE_SIZE + 5 and "Mehr anzeigen" not in second
     assert client.get("/dialogs?scope=all&page=-4").status_code == 200
+
+
+def test_the_list_marks_each_dialog_as_its_languages_its_state_and_its_log_say(
+    client, login, make_dialog, make_interpreter, make_user, db
+):
+    """The list reads its dialogs and their languages as plain rows: each card still says how far its languages are
+    covered and whether it was called off, and each held dialog without a log whether the log is overdue."""
+    from app.auth.models import Role
+    from app.database import utcnow
+
+    interpreter = make_interpreter("ar", "fa")
+    covered = make_dialog(languages=("ar",), starts_at=local_at(2, 10), topic="Alles abgedeckt")
+    language_of(covered, "ar").interpreter_id = interpreter.id
+    partly = make_dialog(languages=("ar", "fa", "uk"), starts_at=local_at(3, 10), topic="Teilweise abgedeckt")
+    language_of(partly, "fa").interpreter_id = interpreter.id
+    language_of(partly, "uk").open_since = utcnow()
+    called_off = make_dialog(starts_at=local_at(4, 10), topic="Abgesagter Dialog")
+    called_off.status = DialogStatus.CANCELLED
+    make_dialog(starts_at=local_at(-3, 10), topic="Lange vorbei")
+    make_dialog(starts_in=-timedelta(hours=3), hours=2, topic="Eben vorbei")
+    make_dialog(starts_at=local_at(-4, 10), topic="Ausgefallen").status = DialogStatus.CANCELLED
+    db.session.commit()
+
+    login(make_user(roles=[Role.STAFF]))
+    page = client.get("/dialogs?scope=all").get_data(as_text=True)
+    cards = {card.split("</a></h2>", 1)[0].rsplit(">", 1)[1]: card for card in page.split("<article")[1:]}
+    assert list(cards) == ["Alles abgedeckt", "Teilweise abgedeckt", "Abgesagter Dialog"]
+    assert "Alle Sprachen abgedeckt" in cards["Alles abgedeckt"] and "Arabisch: Abgedeckt" in cards["Alles abgedeckt"]
+    assert "1 von 3 Sprachen abgedeckt" in cards["Teilweise abgedeckt"]
+    assert "Arabisch: Offen" in cards["Teilweise abgedeckt"] and "Persisch: Abgedeckt" in cards["Teilweise abgedeckt"]
+    assert "Ukrainisch: Angefragt" in cards["Teilweise abgedeckt"]
+    assert ">Abgesagt<" in cards["Abgesagter Dialog"] and ">Abgesagt<" not in cards["Teilweise abgedeckt"]
+    held = page.split('id="unlogged-title"', 1)[1].split("</section>", 1)[0]
+    lines = {line.split("</a>", 1)[0].rsplit(">", 1)[1]: line for line in held.split("<li>")[1:]}
+    assert list(lines) == ["Eben vorbei", "Lange vorbei"], "the latest first, none called off"
+    assert "Überfällig" in lines["Lange vorbei"] and "Überfällig" not in lines["Eben vorbei"]
+
+    client.post_form("/logout")
+    login(interpreter)
+    own = client.get("/dialogs").get_data(as_text=True)
+    assert "Alles abgedeckt" in own and "Teilweise abgedeckt" in own and "Abgesagter Dialog" not in own
+    assert 'id="unlogged-title"' not in own, "an interpreter writes no logs"
