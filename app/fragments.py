@@ -10,6 +10,7 @@ CSRF token), so that a kept copy can never carry one person's data into another 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from threading import Lock
 
 from flask import current_app, request
@@ -55,6 +56,25 @@ class _Kept:
                 self.items.popitem(last=False)
 
 
+def _kept() -> _Kept:
+    kept = current_app.extensions.get("lotse_fragments")
+    if kept is None:
+        kept = current_app.extensions["lotse_fragments"] = _Kept(MAX_KEPT)
+    return kept
+
+
+def kept_markup(key: tuple, build: Callable[[], Markup]) -> Markup:
+    """What `build` makes, kept for the next request with the same key (with the reader's language added to it).
+    The key must hold everything the markup is made from: the caller vouches for it, as it cannot be checked."""
+    key = ("kept", current_language(), request.script_root, *key)
+    kept = _kept()
+    found = kept.get(key)
+    if found is None:
+        found = build()
+        kept.put(key, found)
+    return found
+
+
 def fragment(template: str, **arguments) -> Markup:
     """The fragment `template` rendered with `arguments` in the reader's language, kept for the next request that
     asks for the same. Only templates declared in FRAGMENTS, with exactly their arguments."""
@@ -63,9 +83,7 @@ def fragment(template: str, **arguments) -> Markup:
         raise TypeError(f"{template} takes {sorted(declared)}, not {sorted(arguments)}")
     language = current_language()
     key = (template, language, request.script_root, *(arguments[name] for name in declared))
-    kept = current_app.extensions.get("lotse_fragments")
-    if kept is None:
-        kept = current_app.extensions["lotse_fragments"] = _Kept(MAX_KEPT)
+    kept = _kept()
     found = kept.get(key)
     if found is None:
         found = Markup(  # noqa: S704 - rendered by Jinja with autoescape

@@ -10,10 +10,9 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import NamedTuple
 
-from flask import abort, flash, make_response, redirect, request, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask import abort, current_app, flash, make_response, redirect, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.datastructures import MultiDict
@@ -24,7 +23,9 @@ from app.dialogs.services import dialog_event, feed_dialogs
 from app.errors import DomainError
 from app.extensions import csrf, db
 from app.forms import IDEMPOTENCY_KEY, select_choices
-from app.i18n import current_language, spoken_language_choices
+from app.fragments import kept_markup
+from app.i18n import current_language, ngettext, spoken_language_choices
+from app.i18n import gettext as _
 from app.names import names_form, submitted_names
 from app.places.models import Circle, CircleMembership, MembershipStatus
 from app.shifts import bp, services
@@ -40,7 +41,8 @@ bp.add_app_template_global(shift_cards)
 # A phone shows three cards a screen; "Show more" brings the next ones.
 PAGE_SIZE = 15
 MAX_PAGES = 20
-SCAN_BATCH = 40
+# "Only shifts I can take" reads a few more than the page, for the ones the cards' checks leave out.
+TAKEABLE_SPARE = 4
 MAX_SCAN = 2400
 DTSTAMP_LINE = re.compile(rb"^DTSTAMP:[^\r\n]*\r?\n", re.MULTILINE)
 
@@ -97,6 +99,26 @@ def _counts(shift_ids: list[int]) -> dict[int, int]:
     return dict(rows.all())
 
 
+def _filter_fields(form: FilterForm, args: MultiDict, choices: services.ShiftFilterChoices):
+    """The filter's fields: everyone with the same query and the same choices sees the same, so a form without
+    errors is kept (the query, the choices and the language are the key: all the fields are made from)."""
+
+    def build():
+        template = current_app.jinja_env.get_template("shifts/_filter_fields.html")
+        return Markup(template.render(form=form))  # noqa: S704 - rendered with autoescape
+
+    if form.errors:
+        return build()
+    key = (
+        "shift-filter",
+        tuple(args.items(multi=True)),
+        tuple(choices.districts),
+        tuple(choices.circles),
+        tuple(choices.activities.items()),
+    )
+    return kept_markup(key, build)
+
+
 def _filter_args(circles: list[tuple[int, str]]) -> MultiDict:
     """The query string, without a circle that is not among those offered (one of another district than the one
     now chosen): changing the district starts over with all its circles instead of refusing the filter."""
@@ -124,11 +146,12 @@ def _card(
     eligibility: services.Eligibility | None = None,
     position: int | None = None,
     activity: str | None = None,
+    user: User | None = None,
 ) -> ShiftCard:
-    """A shift's card for the current user; lists pass what they read for all cards at once."""
+    """A shift's card for the current user (lists pass them, and what they read for all cards at once)."""
     if confirmed is None:
         confirmed = services.confirmed_count(shift)
-    user = current_user._get_current_object()  # once, not through the proxy at every attribute
+    user = user or current_user._get_current_object()
     obstacle = None if signup else services.signup_obstacle(user, shift, eligibility=eligibility)
     if position is None and isinstance(signup, Signup):
         position = services.waitlist_position(signup)
@@ -146,12 +169,21 @@ def open_shifts():
     """Upcoming shifts of the user's circles and those open to everyone, with filters."""
     user = current_user._get_current_object()
     eligibility, choices = services.shift_list_context(user, current_language(), int_arg("district"))
-    form = FilterForm(_filter_args(choices.circles))
+    args = _filter_args(choices.circles)
+    form = FilterForm(args)
     form.district.choices = select_choices([("", _("All districts")), *choices.districts])
     form.circle.choices = select_choices([("", _("All circles")), *choices.circles])
     form.activity.choices = select_choices([("", _("All activities")), *choices.activities.items()])
     if request.args and not form.validate():
-        return render("shifts/open.html", block="results", form=form, cards=[], status=422, more=False)
+        return render(
+            "shifts/open.html",
+            block="results",
+            form=form,
+            filter_fields=_filter_fields(form, args, choices),
+            cards=[],
+            status=422,
+            more=False,
+        )
 
     day_start = datetime.min.time()
     narrow = services.ShiftListFilter(
@@ -170,24 +202,35 @@ def open_shifts():
     page = min(int_arg("page", 1), MAX_PAGES)
     wanted = PAGE_SIZE * page
     cards: list[ShiftCard] = []
-    # "Only shifts I can take": SQL leaves out what it can tell (own, full, a certificate or language needed),
-    # the cards' checks the rest (vetting dates, sign-up window, clashes); read on until the page is full.
-    # Without it, the page and one more (to know there is more) are all there is to read.
-    batch = max(SCAN_BATCH, 2 * wanted) if narrow.takeable else wanted + 1
+    # The page and one more, to know there is more. "Only shifts I can take": SQL leaves out what it can tell
+    # (own, full, a certificate or language needed), the cards' checks the few others (vetting dates, sign-up
+    # window, clashes): a few spare are read, and twice as many again while the page is not full.
+    batch = wanted + 1 + (TAKEABLE_SPARE if narrow.takeable else 0)
     now = utcnow()
-    for offset in range(0, MAX_SCAN, batch):
+    offset = 0
+    while offset < MAX_SCAN:
         rows = services.open_shifts(user, eligibility, now, batch, offset, narrow)
         for shift, confirmed, own_status, position in rows:
             signup = services.OwnSignup(own_status) if own_status is not None else None
-            card = _card(shift, signup, confirmed, eligibility, position, choices.activities[shift.activity_type_id])
+            activity = choices.activities[shift.activity_type_id]
+            card = _card(shift, signup, confirmed, eligibility, position, activity, user)
             if narrow.takeable and (signup is not None or card.obstacle is not None or card.free == 0):
                 continue
             cards.append(card)
         if len(cards) > wanted or len(rows) < batch:
             break
+        offset, batch = offset + batch, 2 * batch
     more = len(cards) > wanted
     cards = cards[:wanted]
-    return render("shifts/open.html", block="results", form=form, cards=cards, more=more, page=page)
+    return render(
+        "shifts/open.html",
+        block="results",
+        form=form,
+        filter_fields=_filter_fields(form, args, choices),
+        cards=cards,
+        more=more,
+        page=page,
+    )
 
 
 @bp.get("/shifts/mine")

@@ -18,8 +18,7 @@ from itertools import islice
 from typing import NamedTuple
 
 from dateutil.rrule import WEEKLY, rrule, rrulestr
-from flask_babel import format_datetime, ngettext
-from flask_babel import gettext as _
+from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from icalendar import Calendar, Event
 from sqlalchemy import (
@@ -50,7 +49,8 @@ from app.dialogs.bookings import dialog_bookings_query
 from app.dialogs.models import Dialog
 from app.errors import DomainError
 from app.extensions import db
-from app.i18n import language_name
+from app.i18n import gettext as _
+from app.i18n import language_name, ngettext
 from app.mail import queue_mail
 from app.names import save_names
 from app.places.models import Accommodation, Circle, CircleMembership, District, MembershipStatus, VettingRecord

@@ -520,6 +520,23 @@ def test_circle_filter_offers_own_circles_or_the_chosen_districts(client, login,
     assert re.search(r'<option selected value="">Alle Freundeskreise', switched.get_data(as_text=True))
 
 
+def test_kept_filter_fields_follow_the_reader_and_every_rename(client, login, make_circle, make_member, db):
+    """The filter's fields are kept for the same query and choices: another member's circles, or a renamed
+    district, make other fields."""
+    east, west = make_circle(name="Freundeskreis Ost"), make_circle(name="Freundeskreis West")
+    login(make_member(east, locale="de"))
+    assert _circle_options(client.get("/shifts").get_data(as_text=True)) == {"Alle Freundeskreise", "Freundeskreis Ost"}
+    client.post_form("/logout")
+    login(make_member(west, locale="de"))
+    page = client.get("/shifts").get_data(as_text=True)
+    assert _circle_options(page) == {"Alle Freundeskreise", "Freundeskreis West"}
+    district = east.district
+    assert f">{district.name}</option>" in page
+    district.name = "Stuttgart-Ost (neu)"
+    db.session.commit()
+    assert ">Stuttgart-Ost (neu)</option>" in client.get("/shifts").get_data(as_text=True)
+
+
 def test_filtering_with_htmx_brings_the_districts_circles_along(client, login, make_circle, make_member, db):
     from app.places.models import District
 
