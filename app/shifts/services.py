@@ -1034,14 +1034,30 @@ def lock_user(user: User) -> None:
 
 
 @cache
-def _signup_of_statement():
-    """A person's sign-up for a shift, whatever its status (there is one row at most: a new sign-up after a
-    cancellation takes the old row again)."""
-    return select(Signup).where(Signup.shift_id == bindparam("shift_id"), Signup.user_id == bindparam("user_id"))
+def _signup_state_statement():
+    """The person's sign-up for a shift, whatever its status (None without one; there is one row at most, as a
+    new sign-up after a cancellation takes the old row again), the shift's confirmed sign-ups, and whether anyone
+    waits: what signing up or cancelling decides by, in one statement after the shift's lock."""
+    shift_id = bindparam("shift_id")
+    other = aliased(Signup, name="other")
+    confirmed = (
+        select(func.count())
+        .select_from(other)
+        .where(other.shift_id == shift_id, other.status == SignupStatus.CONFIRMED)
+        .scalar_subquery()
+    )
+    waiting = exists().where(other.shift_id == shift_id, other.status == SignupStatus.WAITLISTED)
+    one_row = select(literal(1).label("one")).subquery()
+    return (
+        select(Signup, confirmed.label("confirmed"), waiting.label("waiting"))
+        .select_from(one_row)
+        .outerjoin(Signup, and_(Signup.shift_id == shift_id, Signup.user_id == bindparam("user_id")))
+    )
 
 
-def _signup_of(user: User, shift: Shift) -> Signup | None:
-    return db.session.scalar(_signup_of_statement(), {"shift_id": shift.id, "user_id": user.id})
+def _signup_state(user: User, shift: Shift) -> tuple[Signup | None, int, bool]:
+    row = db.session.execute(_signup_state_statement(), {"shift_id": shift.id, "user_id": user.id}).one()
+    return row[0], row.confirmed, bool(row.waiting)
 
 
 def sign_up(user: User, shift: Shift) -> Signup:
@@ -1051,14 +1067,14 @@ def sign_up(user: User, shift: Shift) -> Signup:
     obstacle = signup_obstacle(user, shift)
     if obstacle:
         raise DomainError(obstacle)
-    signup = _signup_of(user, shift)
+    signup, confirmed, _waiting = _signup_state(user, shift)
     if signup is not None and signup.status is not SignupStatus.CANCELLED:
         raise DomainError(
             _("You are already signed up for this shift.")
             if signup.status is SignupStatus.CONFIRMED
             else _("You are already on the waitlist for this shift.")
         )
-    has_room = confirmed_count(shift) < shift.capacity
+    has_room = confirmed < shift.capacity
     if signup is None:
         signup = Signup(shift=shift, user=user)
         db.session.add(signup)
@@ -1084,10 +1100,10 @@ def sign_up(user: User, shift: Shift) -> Signup:
 def withdraw(user: User, shift: Shift) -> Signup:
     """Cancel the person's own sign-up for the shift, or leave its waitlist (read under the shift's lock)."""
     lock_shift(shift)
-    signup = _signup_of(user, shift)
+    signup, _confirmed, waiting = _signup_state(user, shift)
     if signup is None:
         raise DomainError(_("You are not signed up for this shift."))
-    return _cancel(user, shift, signup)
+    return _cancel(user, shift, signup, anyone_waiting=waiting)
 
 
 def cancel_signup(user: User, signup: Signup) -> Signup:
@@ -1098,8 +1114,9 @@ def cancel_signup(user: User, signup: Signup) -> Signup:
     return _cancel(user, shift, signup)
 
 
-def _cancel(user: User, shift: Shift, signup: Signup) -> Signup:
-    """Cancel a sign-up read under the shift's lock."""
+def _cancel(user: User, shift: Shift, signup: Signup, anyone_waiting: bool = True) -> Signup:
+    """Cancel a sign-up read under the shift's lock (and, when the caller read it there too, whether anyone
+    waits for a place)."""
     if signup.user_id != user.id:
         raise DomainError(_("This sign-up is not yours."), 403)
     if signup.status is SignupStatus.CANCELLED:
@@ -1124,7 +1141,7 @@ def _cancel(user: User, shift: Shift, signup: Signup) -> Signup:
                 coordinator=coordinator,
                 link=_shift_link(shift),
             )
-    if was_confirmed:
+    if was_confirmed and anyone_waiting:
         _promote_waitlist(shift)
     return signup
 
