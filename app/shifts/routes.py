@@ -48,6 +48,7 @@ DTSTAMP_LINE = re.compile(rb"^DTSTAMP:[^\r\n]*\r?\n", re.MULTILINE)
 
 
 def _own_signup(shift: Shift) -> Signup | None:
+    """The signed-in person's sign-up for the shift, confirmed or waiting (None without one)."""
     return db.session.scalar(
         select(Signup).where(
             Signup.shift_id == shift.id, Signup.user_id == current_user.id, Signup.status != SignupStatus.CANCELLED
@@ -264,11 +265,7 @@ def detail(shift_id: int):
 
 def _detail_page(shift: Shift, status: int = 200, **forms):
     manage = can_manage_shift(current_user, shift)
-    signup = db.session.scalar(
-        select(Signup).where(
-            Signup.shift_id == shift.id, Signup.user_id == current_user.id, Signup.status != SignupStatus.CANCELLED
-        )
-    )
+    signup = _own_signup(shift)
     signups = []
     if manage:
         signups = db.session.scalars(
@@ -300,13 +297,7 @@ def _card_response(shift: Shift, shift_id: int, message: str, category: str = "s
     """After a sign-up change: the updated card for htmx, else back to where the user came from (the shift's id
     given apart: after the commit, reading it from the shift would read the shift again)."""
     if request.htmx:
-        signup = db.session.scalar(
-            select(Signup).where(
-                Signup.shift_id == shift.id,
-                Signup.user_id == current_user.id,
-                Signup.status != SignupStatus.CANCELLED,
-            )
-        )
+        signup = _own_signup(shift)
         flash(message, category)
         if signup is None and request.form.get("then") == "remove":
             # On "My shifts" a withdrawn shift leaves the list: an empty swap removes its card.
