@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import smtplib
 from email import encoders
+from email.charset import QP, Charset
+from email.errors import MessageError
 from email.header import Header
 from email.message import EmailMessage, Message
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
+from email.mime.nonmultipart import MIMENonMultipart
 from email.utils import formataddr, make_msgid, parseaddr
 
 from flask import current_app, g, has_app_context, render_template
@@ -18,6 +20,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
+# The longest line written as it is (RFC 5322 asks for at most 78 characters).
+SHORT_LINE = 78
 
 
 def queue_mail(to: str, subject: str, template: str, locale: str | None = None, attachments=(), **context) -> None:
@@ -39,9 +43,11 @@ def compose(sender: str, to: str, subject: str, body: str, attachments=()) -> Me
     Written with the email package's MIME classes, which make and serialise a message in a tenth of the time its
     EmailMessage API takes (a confirmation with a calendar file took 1.7 ms); headers are encoded as RFC 2047
     asks. An address outside ASCII needs SMTPUTF8, which only the EmailMessage API sends: such a mail takes it."""
+    if "\n" in subject or "\r" in subject:
+        raise ValueError("a mail's subject is one line")  # refused while queueing, before anything is committed
     if not (to.isascii() and parseaddr(sender)[1].isascii()):
         return _international(sender, to, subject, body, attachments)
-    text = MIMEText(body, "plain", "utf-8")
+    text = _text(body)
     if attachments:
         message = MIMEMultipart()
         message.attach(text)
@@ -59,6 +65,21 @@ def compose(sender: str, to: str, subject: str, body: str, attachments=()) -> Me
     message["Subject"] = Header(subject, "utf-8") if not subject.isascii() else subject
     message["Message-ID"] = make_msgid(domain="lotse")
     return message
+
+
+# Text as EmailMessage writes it: as it is (7 or 8 bit) while every line is short, else quoted-printable, which
+# keeps it readable; never base64, so that a mail printed to the console in development can be read.
+_AS_IT_IS = Charset("utf-8")
+_AS_IT_IS.body_encoding = None
+_QUOTED = Charset("utf-8")
+_QUOTED.body_encoding = QP
+
+
+def _text(body: str) -> MIMENonMultipart:
+    part = MIMENonMultipart("text", "plain")
+    short = all(len(line) <= SHORT_LINE for line in body.splitlines())
+    part.set_payload(body, _AS_IT_IS if short else _QUOTED)
+    return part
 
 
 def _international(sender: str, to: str, subject: str, body: str, attachments) -> EmailMessage:
@@ -82,7 +103,9 @@ def send_now(message: Message) -> None:
             log.error("no MAIL_SERVER configured: mail to %s (%s) not sent", message["To"], message["Subject"])
             return
         # Development without a mail server: the message goes to the console.
-        print(f"\n----- mail -----\n{message}\n----------------", flush=True)
+        # As it goes over the wire (a text's 8 bits as they are), not as_string(), which turns them into base64.
+        text = message.as_bytes().decode("utf-8", "replace")
+        print(f"\n----- mail -----\n{text}\n----------------", flush=True)
         return
     with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=10) as smtp:
         if config["MAIL_USE_TLS"]:
@@ -99,7 +122,7 @@ def _flush_outbox(session: Session) -> None:
     for message in outbox:
         try:
             send_now(message)
-        except (OSError, smtplib.SMTPException):
+        except (OSError, smtplib.SMTPException, MessageError):
             # The change is committed; a mail server hiccup must not turn it into an error page.
             log.exception("sending mail to %s failed", message["To"])
 

@@ -9,7 +9,7 @@ import time
 import uuid
 
 from flask import Flask, g, request
-from flask_login import current_user
+from flask_login import current_user, user_logged_in, user_logged_out
 
 log = logging.getLogger("lotse.requests")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -42,7 +42,17 @@ def _signed_in_user_id() -> int | None:
     return g.get("signed_in_user_id")
 
 
+def _note_login(_app, user, **_extra) -> None:
+    g.signed_in_user_id = user.id  # a request that logs in is that person's
+
+
+def _forget_login(_app, user, **_extra) -> None:
+    g.pop("signed_in_user_id", None)  # nor is one that logs out anyone's any more
+
+
 def init_app(app: Flask) -> None:
+    user_logged_in.connect(_note_login, app)
+    user_logged_out.connect(_forget_login, app)
     if app.config.get("LOG_FORMAT") == "json":
         handler = logging.StreamHandler()
         handler.setFormatter(JsonFormatter())

@@ -60,7 +60,13 @@ def public_url(endpoint: str, **values) -> str:
 
     A Host or X-Forwarded-Host header chosen by a client must not decide where a reset link points.
     """
-    return current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, **values)
+    return public_base() + url_for(endpoint, **values)
+
+
+def public_base() -> str:
+    """The configured public address that every absolute link starts with (`public_url`; lists put it before
+    addresses they build from a pattern)."""
+    return current_app.config["BASE_URL"].rstrip("/")
 
 
 def int_arg(name: str, default: int | None = None) -> int | None:

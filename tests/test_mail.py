@@ -5,6 +5,8 @@ from __future__ import annotations
 import email
 from email.policy import default as default_policy
 
+import pytest
+
 from app.mail import compose
 
 
@@ -51,3 +53,20 @@ def test_an_address_outside_ascii_keeps_its_characters():
     read = email.message_from_bytes(sent.as_bytes(policy=default_policy.clone(utf8=True)), policy=default_policy)
     assert read["To"] == "jörg@beispiel.de"
     assert read.get_content() == "Text\n"
+
+
+def test_text_is_written_readably():
+    """Short lines go as they are (as a mail printed to the console shows them), long ones quoted-printable:
+    never base64."""
+    short = compose("Lotse <a@lotse.example>", "b@example.org", "Link", "Zurücksetzen: https://lotse.example/r/ab\n")
+    assert "Zurücksetzen: https://lotse.example/r/ab" in short.as_bytes().decode()
+    assert short["Content-Transfer-Encoding"] == "8bit"
+    long_line = "https://lotse.example/reset/" + "x" * 120 + "\n"
+    written = compose("Lotse <a@lotse.example>", "b@example.org", "Link", long_line)
+    assert written["Content-Transfer-Encoding"] == "quoted-printable"
+    assert _read(written).get_content() == long_line
+
+
+def test_a_subject_of_two_lines_is_refused_before_anything_is_sent():
+    with pytest.raises(ValueError):
+        compose("Lotse <a@lotse.example>", "b@example.org", "Hallo\nBcc: x@example.org", "Text\n")

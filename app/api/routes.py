@@ -23,7 +23,7 @@ from app.extensions import db, limiter
 from app.i18n import current_language, language_name
 from app.shifts import services as shift_services
 from app.templating import item_url
-from app.views import form_status, int_arg, json_error, public_url, render, require
+from app.views import form_status, int_arg, json_error, public_base, public_url, render, require
 
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")
 # A page of open shifts: what a phone shows on a screen or two; `next` brings the following ones.
@@ -54,21 +54,13 @@ def token_required(view):
         user, noted = services.user_for_token(token) if token else (None, False)
         if user is None:
             return json_error(401, _("A valid access token is needed (Authorization: Bearer <token>)."))
+        if noted:
+            db.session.commit()  # when the token was last used (at most once a minute)
         g.api_user = user
         g.signed_in_user_id = user.id  # for the request log
-        response = view(*args, **kwargs)
-        if noted:
-            # When the token was last used, committed after the answer is made (a commit would have the answer's
-            # data read again); the answer is all reads.
-            db.session.commit()
-        return response
+        return view(*args, **kwargs)
 
     return limiter.limit(_rate_limit, key_func=_rate_key)(wrapper)
-
-
-def _base_url() -> str:
-    """The public address links start with (as `public_url` builds them; lists build each link from a pattern)."""
-    return current_app.config["BASE_URL"].rstrip("/")
 
 
 def _iso(value) -> str:
@@ -84,7 +76,7 @@ def _shift_fields(shift, activity: str) -> dict:
         "ends_at": _iso(shift.ends_at),
         "place": shift.place,
         "circle": shift.circle_name,
-        "url": _base_url() + item_url("shifts.detail", shift_id=shift.id),
+        "url": public_base() + item_url("shifts.detail", shift_id=shift.id),
     }
 
 
@@ -132,7 +124,7 @@ def open_shifts():
         obstacle = None if own_status else shift_services.signup_obstacle(user, shift, eligibility=eligibility)
         items.append(
             {
-                **_shift_fields(shift, choices.activities[shift.activity_type_id]),
+                **_shift_fields(shift, shift_services.activity_name(choices, shift.activity_type_id)),
                 "district": shift.district_name,
                 "capacity": shift.capacity,
                 "free_places": free,
@@ -146,7 +138,7 @@ def open_shifts():
     following = None
     if len(listed) > limit:
         last = listed[limit - 1].shift
-        following = _base_url() + url_for("api.open_shifts", limit=limit, after=_cursor(last.starts_at, last.id))
+        following = public_url("api.open_shifts", limit=limit, after=_cursor(last.starts_at, last.id))
     return jsonify({"shifts": items, "next": following})
 
 

@@ -63,12 +63,18 @@ class Coverage(enum.StrEnum):
     def label(self) -> str:
         return str(COVERAGE_LABELS[self])
 
+    @property
+    def badge_style(self) -> str:
+        """The badge a page shows it in: ok, warn or danger."""
+        return COVERAGE_BADGE_STYLES[self]
+
 
 COVERAGE_LABELS = {
     Coverage.COVERED: _l("Covered"),
     Coverage.REQUESTED: _l("Interpreter requested"),
     Coverage.UNCOVERED: _l("Uncovered"),
 }
+COVERAGE_BADGE_STYLES = {Coverage.COVERED: "ok", Coverage.REQUESTED: "warn", Coverage.UNCOVERED: "danger"}
 
 
 class Dialog(db.Model):

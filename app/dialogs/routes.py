@@ -15,6 +15,7 @@ from app.database import local_today, utcnow
 from app.dialogs import bp, services
 from app.dialogs.forms import COMMON_LANGUAGES, AskForm, CancelDialogForm, DialogForm, LogFilterForm, LogForm
 from app.dialogs.models import (
+    Coverage,
     Dialog,
     DialogLanguage,
     FollowUp,
@@ -110,6 +111,8 @@ def index():
         can_schedule=can_schedule_dialogs(user),
         can_interpret=can_interpret(user),
         can_read_logs=can_read_all_logs(user),
+        # Each coverage's badge, its style and its label, looked up once for all the cards.
+        coverage_badges={coverage: (coverage.badge_style, coverage.label) for coverage in Coverage},
     )
 
 

@@ -101,8 +101,9 @@ def _counts(shift_ids: list[int]) -> dict[int, int]:
 
 
 def _filter_fields(form: FilterForm, args: MultiDict, choices: services.ShiftFilterChoices):
-    """The filter's fields: everyone with the same query and the same choices sees the same, so a form without
-    errors is kept (the query, the choices and the language are the key: all the fields are made from)."""
+    """The filter's fields: everyone with the same filter values and the same choices sees the same, so a form
+    without errors is kept (the fields' values as given, the choices and the language are the key: all the
+    fields are made from; other parameters of the query, a page or an unknown one, make no entry of their own)."""
 
     def build():
         template = current_app.jinja_env.get_template("shifts/_filter_fields.html")
@@ -112,7 +113,7 @@ def _filter_fields(form: FilterForm, args: MultiDict, choices: services.ShiftFil
         return build()
     key = (
         "shift-filter",
-        tuple(args.items(multi=True)),
+        tuple(tuple(args.getlist(name)) for name in form.data),
         tuple(choices.districts),
         tuple(choices.circles),
         tuple(choices.activities.items()),
@@ -213,7 +214,7 @@ def open_shifts():
         rows = services.open_shifts(user, eligibility, now, batch, offset, narrow)
         for shift, confirmed, own_status, position in rows:
             signup = services.OwnSignup(own_status) if own_status is not None else None
-            activity = choices.activities[shift.activity_type_id]
+            activity = services.activity_name(choices, shift.activity_type_id)
             card = _card(shift, signup, confirmed, eligibility, position, activity, user)
             if narrow.takeable and (signup is not None or card.obstacle is not None or card.free == 0):
                 continue

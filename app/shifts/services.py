@@ -414,13 +414,37 @@ def lock_shift(shift: Shift) -> None:
         set_committed_value(shift, attribute.key, value)
 
 
-@cache
-def _confirmed_count_statement():
+def _confirmed_of(shift_id):
+    """How many confirmed sign-ups the shift has whose id is `shift_id` (a column of the statement it goes into, or
+    a parameter), as a scalar subquery."""
+    other = aliased(Signup)
     return (
         select(func.count())
-        .select_from(Signup)
-        .where(Signup.shift_id == bindparam("shift_id"), Signup.status == SignupStatus.CONFIRMED)
+        .select_from(other)
+        .where(other.shift_id == shift_id, other.status == SignupStatus.CONFIRMED)
+        .scalar_subquery()
     )
+
+
+def _waiting_ahead_of(shift_id, requested_at, signup_id):
+    """How many wait for the shift ahead of a sign-up asked for at `requested_at` with the id `signup_id` (earlier,
+    or at the same moment with a lower id): its place on the waitlist, less one. A scalar subquery."""
+    other = aliased(Signup)
+    return (
+        select(func.count())
+        .select_from(other)
+        .where(
+            other.shift_id == shift_id,
+            other.status == SignupStatus.WAITLISTED,
+            (other.requested_at < requested_at) | and_(other.requested_at == requested_at, other.id < signup_id),
+        )
+        .scalar_subquery()
+    )
+
+
+@cache
+def _confirmed_count_statement():
+    return select(_confirmed_of(bindparam("shift_id")))
 
 
 def confirmed_count(shift: Shift) -> int:
@@ -440,16 +464,7 @@ def active_signups(shift: Shift) -> list[Signup]:
 @cache
 def _waiting_ahead_statement():
     requested_at = bindparam("requested_at", type_=UTCDateTime())
-    return (
-        select(func.count())
-        .select_from(Signup)
-        .where(
-            Signup.shift_id == bindparam("shift_id"),
-            Signup.status == SignupStatus.WAITLISTED,
-            (Signup.requested_at < requested_at)
-            | and_(Signup.requested_at == requested_at, Signup.id < bindparam("signup_id")),
-        )
-    )
+    return select(_waiting_ahead_of(bindparam("shift_id"), requested_at, bindparam("signup_id")))
 
 
 def waitlist_position(signup: Signup) -> int | None:
@@ -576,18 +591,13 @@ def _open_shifts_statement(
     if takeable:
         # As far as SQL can tell: not the person's own, not full, no language they lack (and no certificate, for
         # someone without one). `signup_obstacle` still decides each (vetting dates, sign-up window, clashes).
-        confirmed = (
-            select(func.count())
-            .where(Signup.shift_id == Shift.id, Signup.status == SignupStatus.CONFIRMED)
-            .scalar_subquery()
-        )
         statement = statement.where(
             ~exists().where(
                 Signup.shift_id == Shift.id,
                 Signup.user_id == bindparam("user_id"),
                 Signup.status != SignupStatus.CANCELLED,
             ),
-            Shift.capacity > confirmed,
+            Shift.capacity > _confirmed_of(Shift.id),
             or_(
                 Shift.required_language.is_(None),
                 Shift.required_language.in_(bindparam("languages", expanding=True)),
@@ -664,15 +674,7 @@ class ListedShift(NamedTuple):
 @cache
 def _confirmed_column():
     """A shift's confirmed sign-ups, as a column of a statement about shifts."""
-    other = aliased(Signup, name="other")
-    return (
-        select(func.count())
-        .select_from(other)
-        .where(other.shift_id == Shift.id, other.status == SignupStatus.CONFIRMED)
-        .correlate(Shift)
-        .scalar_subquery()
-        .label("confirmed")
-    )
+    return _confirmed_of(Shift.id).label("confirmed")
 
 
 @cache
@@ -683,7 +685,6 @@ def _own_signups_statement():
         .options(
             contains_eager(Signup.shift).joinedload(Shift.circle),
             contains_eager(Signup.shift).joinedload(Shift.accommodation),
-            contains_eager(Signup.shift).lazyload(Shift.activity_type),
         )
         .where(Signup.user_id == bindparam("user_id"), Signup.status != SignupStatus.CANCELLED)
         .where(Shift.ends_at > bindparam("now"))
@@ -692,35 +693,17 @@ def _own_signups_statement():
 
 
 def own_signups(user: User, now: datetime) -> list[Signup]:
-    """The person's sign-ups to come that are not cancelled, soonest first, with their shifts (for their cards).
-    The activity type is not loaded, as in `open_shifts_query`."""
+    """The person's sign-ups to come that are not cancelled, soonest first, with their shifts (for their cards)."""
     return list(db.session.scalars(_own_signups_statement(), {"user_id": user.id, "now": now}))
 
 
 @cache
 def _upcoming_statement():
-    other = aliased(Signup)
-    confirmed = (
-        select(func.count())
-        .where(other.shift_id == Shift.id, other.status == SignupStatus.CONFIRMED)
-        .correlate(Shift)
-        .scalar_subquery()
-    )
-    ahead = (
-        select(func.count())
-        .where(
-            other.shift_id == Shift.id,
-            other.status == SignupStatus.WAITLISTED,
-            (other.requested_at < Signup.requested_at)
-            | and_(other.requested_at == Signup.requested_at, other.id < Signup.id),
-        )
-        .correlate(Shift, Signup)
-        .scalar_subquery()
-    )
+    ahead = _waiting_ahead_of(Shift.id, Signup.requested_at, Signup.id)
     return (
         _own_signups_statement()
         .add_columns(
-            confirmed.label("confirmed"),
+            _confirmed_of(Shift.id).label("confirmed"),
             case((Signup.status == SignupStatus.WAITLISTED, ahead + 1), else_=None).label("position"),
             _label_column().label("activity"),
         )
@@ -900,20 +883,7 @@ def _eligibility_parts(user_id, now) -> list:
     languages = select(*_union_row("language", UserLanguage.id, UserLanguage.code)).where(
         UserLanguage.user_id == user_id, UserLanguage.level.in_(WORKING_LEVELS)
     )
-    # Those waiting up to and with the person, for a sign-up on the waitlist.
-    other = aliased(Signup, name="other")
-    waiting_place = (
-        select(func.count())
-        .select_from(other)
-        .where(
-            other.shift_id == Signup.shift_id,
-            other.status == SignupStatus.WAITLISTED,
-            (other.requested_at < Signup.requested_at)
-            | and_(other.requested_at == Signup.requested_at, other.id <= Signup.id),
-        )
-        .correlate(Signup)
-        .scalar_subquery()
-    )
+    waiting_place = _waiting_ahead_of(Signup.shift_id, Signup.requested_at, Signup.id) + 1
     shifts = (
         select(
             *_union_row(
@@ -966,6 +936,15 @@ def _shift_list_statement():
         and_(ActivityTypeName.activity_type_id == ActivityType.id, ActivityTypeName.locale == bindparam("locale")),
     )
     return union_all(*parts, districts, circles, activities).order_by(text("kind"), text("sort"))
+
+
+def activity_name(choices: ShiftFilterChoices, activity_type_id: int) -> str:
+    """An activity's name from the filter's choices; one added since they were read (between two statements) is
+    read by itself."""
+    name = choices.activities.get(activity_type_id)
+    if name is None:
+        name = db.session.get(ActivityType, activity_type_id).label()
+    return name
 
 
 def shift_list_context(user: User, locale: str, district_id: int | None) -> tuple[Eligibility, ShiftFilterChoices]:
@@ -1039,17 +1018,11 @@ def _signup_state_statement():
     new sign-up after a cancellation takes the old row again), the shift's confirmed sign-ups, and whether anyone
     waits: what signing up or cancelling decides by, in one statement after the shift's lock."""
     shift_id = bindparam("shift_id")
-    other = aliased(Signup, name="other")
-    confirmed = (
-        select(func.count())
-        .select_from(other)
-        .where(other.shift_id == shift_id, other.status == SignupStatus.CONFIRMED)
-        .scalar_subquery()
-    )
+    other = aliased(Signup)
     waiting = exists().where(other.shift_id == shift_id, other.status == SignupStatus.WAITLISTED)
     one_row = select(literal(1).label("one")).subquery()
     return (
-        select(Signup, confirmed.label("confirmed"), waiting.label("waiting"))
+        select(Signup, _confirmed_of(shift_id).label("confirmed"), waiting.label("waiting"))
         .select_from(one_row)
         .outerjoin(Signup, and_(Signup.shift_id == shift_id, Signup.user_id == bindparam("user_id")))
     )

@@ -46,6 +46,28 @@ def test_json_log_lines(client, caplog):
     assert "request_id" in entry
 
 
+def test_each_request_is_logged_with_who_made_it(client, caplog, make_user, make_circle, make_member, make_shift):
+    """Logging in is the person's request, logging out no longer is; a page and a change (committed before the
+    answer) are theirs, an anonymous request nobody's."""
+    from tests.conftest import PASSWORD
+
+    circle = make_circle()
+    person = make_member(circle)
+    shift = make_shift(circle)
+
+    def logged(method, path, **kwargs):
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="lotse.requests"):
+            getattr(client, method)(path, **kwargs)
+        return caplog.records[-1].fields["user_id"]
+
+    assert logged("get", "/healthz") is None
+    assert logged("post_form", "/login", data={"email": person.email, "password": PASSWORD}) == person.id
+    assert logged("get", "/shifts") == person.id
+    assert logged("post_form", f"/shifts/{shift.id}/signup") == person.id
+    assert logged("post_form", "/logout") is None
+
+
 def test_production_redirects_to_https_but_not_the_health_check(database_url, monkeypatch):
     monkeypatch.setenv("LOTSE_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
