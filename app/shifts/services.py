@@ -561,7 +561,9 @@ def _open_shifts_statement(
             Shift.place_text,
             _confirmed_column(),
         )
-        .join(Circle, Circle.id == Shift.circle_id)
+        # Every shift has a circle: the outer join only keeps SQLite's planner from starting at the circles and
+        # reading every shift to come of each, where the start-time index gives the soonest first.
+        .outerjoin(Circle, Circle.id == Shift.circle_id)
         .outerjoin(Accommodation, Accommodation.id == Shift.accommodation_id)
         .where(Shift.status == ShiftStatus.SCHEDULED, Shift.starts_at > bindparam("now"))
         .where(or_(Shift.open_to_all.is_(True), Shift.circle_id.in_(bindparam("circle_ids", expanding=True))))
