@@ -572,7 +572,7 @@ def _open_shifts_statement(
         .offset(bindparam("offset", type_=Integer, literal_execute=True))
     )
     if with_district:
-        statement = statement.add_columns(District.name.label("district_name")).join(
+        statement = statement.add_columns(District.name.label("district_name")).outerjoin(
             District, District.id == Circle.district_id
         )
     if by_district:
