@@ -594,11 +594,8 @@ def _open_shifts_statement(
         # As far as SQL can tell: not the person's own, not full, no language they lack (and no certificate, for
         # someone without one). `signup_obstacle` still decides each (vetting dates, sign-up window, clashes).
         statement = statement.where(
-            ~exists().where(
-                Signup.shift_id == Shift.id,
-                Signup.user_id == bindparam("user_id"),
-                Signup.status != SignupStatus.CANCELLED,
-            ),
+            # The person's own shifts to come came with their eligibility.
+            Shift.id.not_in(bindparam("own_shift_ids", expanding=True)),
             Shift.capacity > _confirmed_of(Shift.id),
             or_(
                 Shift.required_language.is_(None),
@@ -644,6 +641,7 @@ def open_shifts(
         "since": narrow.since,
         "before": narrow.before,
         "languages": sorted(eligibility.languages),
+        "own_shift_ids": sorted(eligibility.signups),
         "after_start": narrow.after[0] if narrow.after else None,
         "after_id": narrow.after[1] if narrow.after else None,
     }
