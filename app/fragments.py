@@ -66,7 +66,7 @@ def _kept() -> _Kept:
 def kept_markup(key: tuple, build: Callable[[], Markup]) -> Markup:
     """What `build` makes, kept for the next request with the same key (with the reader's language added to it).
     The key must hold everything the markup is made from: the caller vouches for it, as it cannot be checked."""
-    key = ("kept", current_language(), request.script_root, *key)
+    key = (current_language(), request.script_root, *key)
     kept = _kept()
     found = kept.get(key)
     if found is None:
@@ -82,17 +82,14 @@ def fragment(template: str, **arguments) -> Markup:
     if set(arguments) != set(declared):
         raise TypeError(f"{template} takes {sorted(declared)}, not {sorted(arguments)}")
     language = current_language()
-    key = (template, language, request.script_root, *(arguments[name] for name in declared))
-    kept = _kept()
-    found = kept.get(key)
-    if found is None:
-        found = Markup(  # noqa: S704 - rendered by Jinja with autoescape
+    return kept_markup(
+        (template, *(arguments[name] for name in declared)),
+        lambda: Markup(  # noqa: S704 - rendered by Jinja with autoescape
             current_app.jinja_env.get_template(template).render(
                 current_language=language,
                 text_direction=text_direction(),
                 ui_languages=current_app.extensions["lotse_ui_languages"],
                 **arguments,
             )
-        )
-        kept.put(key, found)
-    return found
+        ),
+    )

@@ -108,8 +108,8 @@ def _catalog() -> Translations | NullTranslations:
 
 
 def gettext(string: str, **variables) -> str:
-    """As Flask-Babel's gettext (the text in the request's language, its placeholders filled), through the catalog
-    kept for the request: for code that translates a dozen strings for every item of a list."""
+    """As Flask-Babel's gettext (the text in the request's language, with its %(name)s values put in), through
+    the catalog kept for the request: for code that translates a dozen strings for every item of a list."""
     text = _catalog().ugettext(string)
     return text % variables if variables else text
 
@@ -121,7 +121,7 @@ def ngettext(singular: str, plural: str, num: int, **variables) -> str:
 
 
 def _filled(text: str, variables: dict, autoescape: bool) -> str:
-    """A catalog text with its placeholders filled, the values escaped where the template autoescapes (as Jinja's
+    """A catalog text with its %(name)s values put in, escaped where the template autoescapes (as Jinja's
     new-style gettext does). Numbers need no escaping; escaping the rest directly is several times faster than
     Markup's % operator, which wraps each value first."""
     if not autoescape:

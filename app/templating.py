@@ -43,26 +43,23 @@ def page_url(endpoint: str) -> str:
 
 
 # Stands for the id while an item's address pattern is built: a database id never reaches it.
-_ID_PLACEHOLDER = 2**31 - 1
+_SAMPLE_ID = 2**31 - 1
 
 
 def item_url(endpoint: str, **argument: int) -> str:
     """`url_for(endpoint, name=id)` for an endpoint taking one whole-number argument, from a pattern built once:
     a list links every item, and building each address anew is most of what a list's row costs."""
     ((name, value),) = argument.items()
-    before, after = _built_once(
-        ("item", endpoint, name), lambda: url_for(endpoint, **{name: _ID_PLACEHOLDER}).split(str(_ID_PLACEHOLDER))
-    )
-    return f"{before}{int(value)}{after}"
+    return item_url_pattern(endpoint, name) % int(value)
 
 
 def item_url_pattern(endpoint: str, name: str) -> str:
     """`item_url`'s address as a %-pattern for the id, built once: a long list takes it before its loop and writes
     `{{ pattern % item.id }}` for each item, which costs a fraction of calling `item_url` from the template."""
     return _built_once(
-        ("item-pattern", endpoint, name),
+        ("item", endpoint, name),
         lambda: "%d".join(
-            part.replace("%", "%%") for part in url_for(endpoint, **{name: _ID_PLACEHOLDER}).split(str(_ID_PLACEHOLDER))
+            part.replace("%", "%%") for part in url_for(endpoint, **{name: _SAMPLE_ID}).split(str(_SAMPLE_ID))
         ),
     )
 

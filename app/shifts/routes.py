@@ -131,7 +131,7 @@ def _filter_args(circles: list[tuple[int, str]]) -> MultiDict:
 
 
 class ShiftCard(NamedTuple):
-    """What a shift card shows its reader (`shifts/_card.html`)."""
+    """What a shift card shows its reader (`shifts/_card.html`, drawn by app/shifts/cards.py)."""
 
     shift: Shift | ShiftRow
     activity: str
@@ -211,7 +211,7 @@ def open_shifts():
     now = utcnow()
     offset = 0
     while offset < MAX_SCAN:
-        rows = services.open_shifts(user, eligibility, now, batch, offset, narrow)
+        rows = services.open_shifts(eligibility, now, batch, offset, narrow)
         for shift, confirmed, own_status, position in rows:
             signup = services.OwnSignup(own_status) if own_status is not None else None
             activity = services.activity_name(choices, shift.activity_type_id)

@@ -608,7 +608,6 @@ def _open_shifts_statement(
 
 
 def open_shifts(
-    user: User,
     eligibility: Eligibility,
     now: datetime,
     limit: int,
@@ -632,7 +631,6 @@ def open_shifts(
     params = {
         "now": now,
         "circle_ids": sorted(eligibility.circle_ids),
-        "user_id": user.id,
         "limit": limit,
         "offset": offset,
         "district_circle_ids": list(narrow.district_circle_ids or ()),
