@@ -57,7 +57,8 @@ def register_cli(app: Flask) -> None:
             db.session.commit()
         click.echo(
             f"{result.registrations} unused registrations and {result.invitations} invitations removed, "
-            f"{result.notified} inactive accounts told, {result.deleted} deleted after notice."
+            f"{result.notified} inactive accounts told, {result.deleted} deleted after notice, "
+            f"{result.mails} mails given up a week ago removed."
         )
 
     @app.cli.command("import-attachments")
@@ -86,6 +87,48 @@ def register_cli(app: Flask) -> None:
             sent = send_reminders()
             sent += send_dialog_reminders()
         click.echo(f"{sent} reminders sent.")
+
+    @app.cli.command("send-mail")
+    @click.option("--watch", is_flag=True, help="Keep running and send new mail as it comes (the mailer process).")
+    @click.option(
+        "--interval", type=click.FloatRange(0.1, 600), default=2.0, show_default=True, help="Seconds between looks."
+    )
+    def send_mail_command(watch: bool, interval: float):
+        """Send the mail waiting in the outbox, and what failed before once it is due again.
+
+        Safe to run on several machines at once: each mail is taken before it is sent. With --watch it runs until
+        stopped (SIGTERM or SIGINT), and finishes the mail in hand first.
+        """
+        import signal
+        import threading
+
+        from app.mail import BATCH, Delivered, send_due
+
+        stop = threading.Event()
+        before = {}
+        if watch:
+            for number in (signal.SIGTERM, signal.SIGINT):
+                before[number] = signal.signal(number, lambda *_: stop.set())
+        total = Delivered()
+        try:
+            # Links in mails written now are built as in a request to the public address.
+            with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+                while not stop.is_set():
+                    batch = send_due()
+                    total += batch
+                    if batch.taken == BATCH:
+                        continue  # more may be waiting
+                    if not watch:
+                        break
+                    db.session.remove()  # no connection held while waiting
+                    stop.wait(interval)
+        finally:
+            for number, handler in before.items():
+                signal.signal(number, handler)
+        click.echo(
+            f"{total.sent} mails sent, {total.failed} not sent (to be tried again or given up), "
+            f"{total.dropped} no longer needed."
+        )
 
     @app.cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")

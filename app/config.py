@@ -73,6 +73,9 @@ def load_config() -> dict:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
         "MAIL_USE_TLS": _bool(os.environ.get("MAIL_USE_TLS"), default=True),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Lotse <no-reply@lotse.invalid>"),
+        # Set where a mailer process (`flask send-mail --watch`) sends the outbox: requests then only queue mail.
+        # Otherwise each request sends its own mail right after its commit.
+        "MAIL_WORKER": _bool(os.environ.get("MAIL_WORKER")),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         # Computed report figures, shared by all instances through Redis, else kept in each process.
         "CACHE_TYPE": "RedisCache" if redis_url else "SimpleCache",

@@ -52,10 +52,20 @@ def _database_url(tmp_root: Path) -> str:
 # --- mail ------------------------------------------------------------------------------------------------
 
 
+REFUSED_DOMAIN = "refused.example"
+
+
 class _Collector:
     def __init__(self):
         self.messages: list[EmailMessage] = []
         self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        # A mailbox that does not exist, as a real server refuses it: for the outbox's "given up at once".
+        if address.endswith(f"@{REFUSED_DOMAIN}"):
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=default_policy)

@@ -23,6 +23,7 @@ from app.dialogs.models import (
 )
 from app.extensions import db
 from app.mail import queue_mail
+from app.mail.models import OutboxMail
 from app.places.models import CircleMembership, VettingRecord
 from app.privacy.audit import record
 from app.proposals.models import UNDECIDED_STATES, EventKind, Proposal, ProposalState
@@ -302,6 +303,7 @@ class PurgeResult:
     invitations: int
     notified: int
     deleted: int
+    mails: int = 0
 
 
 def _unused_registration():
@@ -323,7 +325,8 @@ def purge(now: datetime | None = None) -> PurgeResult:
     - registrations never used (see `_unused_registration`) for 30 days are removed completely;
     - invitations 30 days past their expiry or their acceptance are removed;
     - accounts inactive for RETENTION_INACTIVE_DAYS are told; if still inactive RETENTION_NOTICE_DAYS
-      after the notice, their personal data is deleted as in `delete_account`.
+      after the notice, their personal data is deleted as in `delete_account`;
+    - mails given up (the outbox keeps them with their error) are removed after a week.
     """
     now = now or utcnow()
     month_ago = now - timedelta(days=30)
@@ -378,8 +381,9 @@ def purge(now: datetime | None = None) -> PurgeResult:
     ).all()
     for user in due:
         _erase_inactive(user, now)
+    mails = db.session.execute(delete(OutboxMail).where(OutboxMail.failed_at < now - timedelta(days=7))).rowcount
     db.session.flush()
-    return PurgeResult(len(unused), invitations or 0, len(to_tell), len(due))
+    return PurgeResult(len(unused), invitations or 0, len(to_tell), len(due), mails or 0)
 
 
 def _erase_inactive(user: User, now: datetime) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from email.message import Message
 from functools import cache
 from itertools import islice
 from typing import NamedTuple
@@ -40,7 +41,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.orm import aliased, contains_eager, joinedload
+from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.auth.models import LanguageLevel, Role, RoleGrant, User, UserLanguage
@@ -51,7 +52,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.i18n import gettext as _
 from app.i18n import language_name, ngettext
-from app.mail import queue_mail
+from app.mail import mail_writer, queue_mail, queue_written_mail, write_mail
 from app.names import save_names
 from app.places.models import Accommodation, Circle, CircleMembership, District, MembershipStatus, VettingRecord
 from app.shifts.models import (
@@ -1333,13 +1334,39 @@ def _coordinators(circle_id: int) -> list[User]:
 
 
 def _mail_confirmation(signup: Signup, promoted: bool = False) -> None:
+    """Queue the confirmation with its calendar entry, written when it goes out (`_write_confirmation`)."""
+    queue_written_mail(
+        signup.user.email,
+        CONFIRMATION_WRITER,
+        signup_id=signup.id,
+        confirmed_at=signup.confirmed_at.isoformat(),
+        promoted=promoted,
+    )
+
+
+CONFIRMATION_WRITER = "shifts.confirmation"
+
+
+@mail_writer(CONFIRMATION_WRITER)
+def _write_confirmation(session: Session, signup_id: int, confirmed_at: str, promoted: bool) -> Message | None:
+    """A place on a shift confirmed, with its calendar entry; none once the place has been given up (a place
+    given up and taken again has a confirmation of its own) or the shift cancelled."""
+    signup = session.get(Signup, signup_id)
+    if (
+        signup is None
+        or signup.status is not SignupStatus.CONFIRMED
+        or signup.confirmed_at != datetime.fromisoformat(confirmed_at)
+        or signup.shift.is_cancelled
+        or not signup.user.is_enabled
+    ):
+        return None
     shift = signup.shift
     subject = (
         _l("You moved up from the waitlist: %(title)s", title=shift.title)
         if promoted
         else _l("You are signed up: %(title)s", title=shift.title)
     )
-    queue_mail(
+    return write_mail(
         signup.user.email,
         subject,
         "shifts/mail/confirmed.txt",
