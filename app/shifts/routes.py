@@ -13,7 +13,7 @@ from typing import NamedTuple
 from flask import abort, current_app, flash, make_response, redirect, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.datastructures import MultiDict
 
@@ -27,7 +27,7 @@ from app.fragments import kept_markup
 from app.i18n import current_language, ngettext, spoken_language_choices
 from app.i18n import gettext as _
 from app.names import names_form, submitted_names
-from app.places.models import Circle, CircleMembership, MembershipStatus
+from app.places.models import Circle
 from app.shifts import bp, services
 from app.shifts.cards import shift_cards
 from app.shifts.forms import CancelShiftForm, FilterForm, MessageForm, ShiftForm
@@ -59,19 +59,9 @@ def _own_signup(shift: Shift) -> Signup | None:
 @cache
 def _shift_with_access_statement():
     """A shift, whether the person is a member of its circle, and whether they are signed up (or waiting)."""
-    user_id = bindparam("user_id")
-    is_member = exists().where(
-        CircleMembership.circle_id == Shift.circle_id,
-        CircleMembership.user_id == user_id,
-        CircleMembership.status == MembershipStatus.ACTIVE,
-    )
-    has_signup = exists().where(
-        Signup.shift_id == Shift.id, Signup.user_id == user_id, Signup.status != SignupStatus.CANCELLED
-    )
-    # The circle and the activity come along: the policy may ask who runs the circle, and a confirmation mail
-    # names both.
+    # The circle and the activity come along: the policy may ask who runs the circle, and the page names both.
     return (
-        select(Shift, is_member.label("is_member"), has_signup.label("has_signup"))
+        select(Shift, *services.access_columns())
         .options(joinedload(Shift.circle), joinedload(Shift.activity_type).lazyload(ActivityType.names))
         .where(Shift.id == bindparam("shift_id"))
     )
@@ -85,6 +75,16 @@ def _load_shift(shift_id: int) -> Shift:
     if row is None:
         abort(404)
     shift, is_member, has_signup = row
+    require(can_see_shift(current_user, shift, is_member, has_signup=has_signup))
+    return shift
+
+
+def _lock_shift(shift_id: int, with_person: bool = False) -> Shift:
+    """As `_load_shift`, with the shift locked for a change of its sign-ups (and the person first, if asked)."""
+    found = services.lock_with_access(current_user, shift_id, with_person)
+    if found is None:
+        abort(404)
+    shift, is_member, has_signup = found
     require(can_see_shift(current_user, shift, is_member, has_signup=has_signup))
     return shift
 
@@ -312,8 +312,8 @@ def _card_response(shift: Shift, shift_id: int, message: str, category: str = "s
 @login_required
 def sign_up(shift_id: int):
     """Sign up; when the shift is full, join its waitlist."""
-    shift = _load_shift(shift_id)
-    signup = services.sign_up(current_user, shift)
+    shift = _lock_shift(shift_id, with_person=True)
+    signup = services.sign_up(current_user, shift, locked=True)
     # Worded before the commit, which would have the shift and the person read again.
     if signup.status is SignupStatus.CONFIRMED:
         message = _(
@@ -333,8 +333,8 @@ def sign_up(shift_id: int):
 @login_required
 def withdraw(shift_id: int):
     """Cancel one's own sign-up (or leave the waitlist)."""
-    shift = _load_shift(shift_id)
-    signup = services.withdraw(current_user, shift)
+    shift = _lock_shift(shift_id)
+    signup = services.withdraw(current_user, shift, locked=True)
     # Worded before the commit, which would have the shift and the person read again.
     if signup.late_cancellation:
         message = _("You have cancelled. As it is less than 24 hours before the start, your coordinator has been told.")

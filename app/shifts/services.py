@@ -1032,10 +1032,56 @@ def _signup_state(user: User, shift: Shift) -> tuple[Signup | None, int, bool]:
     return row[0], row.confirmed, bool(row.waiting)
 
 
-def sign_up(user: User, shift: Shift) -> Signup:
-    """Sign up for a shift: confirmed while places are free, else on the waitlist."""
-    lock_user(user)  # always the person first, then the shift: one order, no deadlocks
-    lock_shift(shift)
+@cache
+def _lock_with_access_statement(with_person: bool):
+    """The shift locked and read, with whether the person is an active member of its circle and whether they are
+    signed up for it (or waiting); first the person's row locked too, if asked. One statement where loading the
+    shift, locking the person and locking the shift took three.
+
+    The person's row is locked by a sub-select that does not depend on the shift: PostgreSQL runs it once, before
+    it reads and locks the shift's row, so the order is the one `lock_user` then `lock_shift` keep (SQLite writes
+    one transaction at a time and needs no row locks). The shift's columns are those of the row as the lock found
+    it; the access columns, like the separate read before, may miss a change committed while the lock was awaited.
+    """
+    statement = update(Shift).where(Shift.id == bindparam("shift_id")).values(version=Shift.version + 1)
+    if with_person:
+        users = User.__table__
+        person = select(users.c.id).where(users.c.id == bindparam("user_id")).with_for_update().scalar_subquery()
+        statement = statement.where(person.is_not(None))
+    return statement.returning(Shift, *access_columns()).execution_options(synchronize_session=False)
+
+
+def access_columns():
+    """Whether the person (the parameter `user_id`) is an active member of the shift's circle, and whether they are
+    signed up for it or waiting: the columns `is_member` and `has_signup` of a statement about a shift."""
+    user_id = bindparam("user_id")
+    is_member = exists().where(
+        CircleMembership.circle_id == Shift.circle_id,
+        CircleMembership.user_id == user_id,
+        CircleMembership.status == MembershipStatus.ACTIVE,
+    )
+    has_signup = exists().where(
+        Signup.shift_id == Shift.id, Signup.user_id == user_id, Signup.status != SignupStatus.CANCELLED
+    )
+    return is_member.label("is_member"), has_signup.label("has_signup")
+
+
+def lock_with_access(user: User, shift_id: int, with_person: bool = False) -> tuple[Shift, bool, bool] | None:
+    """Lock the shift (after the person, when `with_person`) and read it with the person's access to it: (shift,
+    member of its circle, signed up or waiting), or None when there is no such shift. For `sign_up` and `withdraw`
+    with `locked`."""
+    row = db.session.execute(
+        _lock_with_access_statement(with_person), {"shift_id": shift_id, "user_id": user.id}
+    ).one_or_none()
+    return None if row is None else (row[0], bool(row.is_member), bool(row.has_signup))
+
+
+def sign_up(user: User, shift: Shift, locked: bool = False) -> Signup:
+    """Sign up for a shift: confirmed while places are free, else on the waitlist. `locked`: the person and the
+    shift are locked already (`lock_with_access` with the person)."""
+    if not locked:
+        lock_user(user)  # always the person first, then the shift: one order, no deadlocks
+        lock_shift(shift)
     obstacle = signup_obstacle(user, shift)
     if obstacle:
         raise DomainError(obstacle)
@@ -1069,9 +1115,11 @@ def sign_up(user: User, shift: Shift) -> Signup:
     return signup
 
 
-def withdraw(user: User, shift: Shift) -> Signup:
-    """Cancel the person's own sign-up for the shift, or leave its waitlist (read under the shift's lock)."""
-    lock_shift(shift)
+def withdraw(user: User, shift: Shift, locked: bool = False) -> Signup:
+    """Cancel the person's own sign-up for the shift, or leave its waitlist (read under the shift's lock).
+    `locked`: the shift is locked already (`lock_with_access`)."""
+    if not locked:
+        lock_shift(shift)
     signup, _confirmed, waiting = _signup_state(user, shift)
     if signup is None:
         raise DomainError(_("You are not signed up for this shift."))
