@@ -19,4 +19,4 @@ RUN useradd --create-home --uid 10001 lotse && chown -R lotse /app
 USER 10001
 
 EXPOSE 8080
-CMD ["sh", "-c", "exec gunicorn --bind 0.0.0.0:${PORT} --workers 2 --access-logfile - wsgi:app"]
+CMD ["sh", "-c", "exec gunicorn --bind 0.0.0.0:${PORT} --workers 2 wsgi:app"]

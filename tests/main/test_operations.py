@@ -108,6 +108,7 @@ def test_the_deployed_start_command_serves_the_app(database_url):
     output = _serve_and_check_health(command, env, port)
     assert "Booting worker" in output
     assert '"path": "/healthz"' in output  # JSON request log lines in production
+    assert '"GET /healthz HTTP/1.1"' not in output  # and no second line per request from gunicorn's access log
 
 
 def _serve_and_check_health(command: list[str], env: dict, port: int) -> str:
