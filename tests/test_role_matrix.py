@@ -14,6 +14,8 @@ import pytest
 
 from app.api.models import AccessToken
 from app.auth.models import LanguageLevel, Role, UserLanguage
+from app.database import utcnow
+from app.mail.models import OutboxMail
 from app.places.models import CircleMembership, MembershipStatus
 from app.shifts.models import CalendarFeed, Signup, SignupStatus
 
@@ -195,6 +197,9 @@ CASES = [
         lambda w: f"/admin/users/{w['moderator'].id}/roles/{w['moderator'].role_grants[0].id}/revoke",
         admin(303),
     ),
+    Case("admin.outbox", "GET", lambda w: "/admin/mail", admin()),
+    Case("admin.outbox_send", "POST", lambda w: f"/admin/mail/{w['failed_mail'].id}/send", admin(303)),
+    Case("admin.outbox_delete", "POST", lambda w: f"/admin/mail/{w['failed_mail'].id}/delete", admin(303)),
     Case("places.district_list", "GET", lambda w: "/districts", signed_in()),
     Case("places.district_detail", "GET", lambda w: f"/districts/{w['circle'].district_id}", signed_in()),
     Case("places.district_new", "GET", lambda w: "/districts/new", staff()),
@@ -652,10 +657,20 @@ def world(app, db, make_user, make_circle, make_shift, tmp_path):
     past_signup = Signup(shift_id=past_shift.id, user_id=volunteer_id, status=SignupStatus.CONFIRMED)
     feed = CalendarFeed(user_id=volunteer_id)
     token, _secret = AccessToken.issue(people["volunteer"], "Skript")
-    db.session.add_all([past_signup, feed, token])
+    now = utcnow()
+    failed_mail = OutboxMail(
+        recipient="someone@example.org",
+        message=b"Subject: Hallo\r\nTo: someone@example.org\r\n\r\nText\r\n",
+        queued_at=now,
+        due_at=now + timedelta(minutes=1),
+        attempts=1,
+        last_error="Connection refused",
+    )
+    db.session.add_all([past_signup, feed, token, failed_mail])
     db.session.commit()
     proposals = _proposals(db, people["volunteer"], circle.district_id)
     return {
+        "failed_mail": failed_mail,
         **people,
         **proposals,
         "shift": shift,

@@ -11,10 +11,12 @@ from app.admin import bp
 from app.auth import services
 from app.auth.forms import GrantRoleForm
 from app.auth.models import Role, RoleGrant, User
-from app.auth.policies import can_manage_roles
+from app.auth.policies import can_manage_outbox, can_manage_roles
 from app.errors import DomainError
 from app.extensions import db
 from app.forms import select_choices
+from app.mail import send_now, writer_label
+from app.mail.models import OutboxMail
 from app.places.models import Circle
 from app.views import form_status, int_arg, render, require
 
@@ -87,3 +89,61 @@ def revoke_role(user_id: int, grant_id: int):
     db.session.commit()
     flash(_("Role taken from %(name)s: %(role)s", name=user.name, role=role.label), "success")
     return redirect(url_for("admin.user_detail", user_id=user.id), 303)
+
+
+# --- outgoing mail -------------------------------------------------------------------------------------------
+
+
+@bp.get("/mail")
+@login_required
+def outbox():
+    """Mail that has not gone out: how much waits for the mailer, and each mail that failed, with its error."""
+    require(can_manage_outbox(current_user))
+    page = int_arg("page", 1)
+    waiting, oldest = db.session.execute(
+        select(func.count(), func.min(OutboxMail.queued_at)).where(
+            OutboxMail.attempts == 0, OutboxMail.failed_at.is_(None)
+        )
+    ).one()
+    # Given up first (nothing more happens to them without an administrator), then the newest.
+    query = (
+        select(OutboxMail).where(OutboxMail.attempts > 0).order_by(OutboxMail.failed_at.is_(None), OutboxMail.id.desc())
+    )
+    mails = db.paginate(query, page=max(page, 1), per_page=PAGE_SIZE, error_out=False)
+    return render(
+        "admin/outbox.html", block="results", mails=mails, waiting=waiting, oldest=oldest, writer_label=writer_label
+    )
+
+
+def _outbox_mail(mail_id: int) -> OutboxMail:
+    require(can_manage_outbox(current_user))
+    return db.get_or_404(OutboxMail, mail_id)
+
+
+@bp.post("/mail/<int:mail_id>/send")
+@login_required
+def outbox_send(mail_id: int):
+    """Send a mail that failed at once, and say how it went."""
+    mail = _outbox_mail(mail_id)
+    recipient = mail.recipient
+    result = send_now(mail)
+    if result.sent:
+        flash(_("The mail to %(address)s has been sent.", address=recipient), "success")
+    elif result.dropped:
+        flash(_("The mail to %(address)s is no longer needed and has been removed.", address=recipient), "info")
+    else:
+        error = db.session.scalar(select(OutboxMail.last_error).where(OutboxMail.id == mail_id)) or ""
+        flash(_("The mail to %(address)s could not be sent: %(error)s", address=recipient, error=error), "error")
+    return redirect(url_for("admin.outbox"), 303)
+
+
+@bp.post("/mail/<int:mail_id>/delete")
+@login_required
+def outbox_delete(mail_id: int):
+    """Delete a mail that will not go out (an address that no longer exists)."""
+    mail = _outbox_mail(mail_id)
+    recipient = mail.recipient
+    db.session.delete(mail)
+    db.session.commit()
+    flash(_("The mail to %(address)s has been deleted.", address=recipient), "info")
+    return redirect(url_for("admin.outbox"), 303)

@@ -9,6 +9,11 @@ def can_manage_roles(user: User) -> bool:
     return user.is_authenticated and user.is_admin
 
 
+def can_manage_outbox(user: User) -> bool:
+    """Administrators see the mail that has not gone out, send it again or delete it."""
+    return user.is_authenticated and user.is_admin
+
+
 def invitable_roles(user: User) -> list[Role]:
     """Roles this user may hand out by invitation."""
     if not user.is_authenticated:

@@ -77,17 +77,24 @@ class MailNotConfigured(Exception):
 
 
 _WRITERS: dict[str, Callable[..., Message | None]] = {}
+_WRITER_LABELS: dict[str, str] = {}
 
 
-def mail_writer(name: str):
+def mail_writer(name: str, label):
     """Register a function that writes a queued mail when it goes out: `writer(session, **payload)` returns the
-    message, or None when the mail has become pointless (the sign-up it confirms was given up meanwhile)."""
+    message, or None when the mail has become pointless (the sign-up it confirms was given up meanwhile). `label`
+    (lazily translated) says what such mails are, where one is listed before it is written."""
 
     def register(function):
         _WRITERS[name] = function
+        _WRITER_LABELS[name] = label
         return function
 
     return register
+
+
+def writer_label(name: str) -> str:
+    return str(_WRITER_LABELS.get(name, name))
 
 
 def write_mail(to: str, subject: str, template: str, locale: str | None = None, attachments=(), **context) -> Message:
@@ -253,9 +260,9 @@ def deliver(session: Session, mails: list[Outgoing]) -> Delivered:
                 done.append(mail.id)
                 sent += 1
             except smtplib.SMTPRecipientsRefused as error:
-                failures.append((mail, str(error), True))  # the server refuses the address: trying again won't help
+                failures.append((mail, _error_text(error), True))  # the address is refused: trying again won't help
             except (OSError, smtplib.SMTPException, MessageError, MailNotConfigured) as error:
-                failures.append((mail, str(error) or type(error).__name__, False))
+                failures.append((mail, _error_text(error), False))
                 _close(smtp)
                 smtp = None
             except Exception as error:  # one mail's writer failing must not keep the others back
@@ -281,6 +288,29 @@ def deliver(session: Session, mails: list[Outgoing]) -> Delivered:
             log.warning("mail %s to %s not sent (%s); trying again in %s", mail.id, mail.recipient, error, wait)
     session.commit()
     return Delivered(sent, len(failures), dropped)
+
+
+def _error_text(error: Exception) -> str:
+    """The mail server's answer as it gave it ("550 5.1.1 No such mailbox"), or what else went wrong."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        answers = [(code, message) for code, message in error.recipients.values()]
+    elif isinstance(error, smtplib.SMTPResponseException):
+        answers = [(error.smtp_code, error.smtp_error)]
+    else:
+        return str(error) or type(error).__name__
+    return "; ".join(
+        f"{code} {message.decode('utf-8', 'replace') if isinstance(message, bytes) else message}"
+        for code, message in answers
+    )
+
+
+def send_now(mail: OutboxMail) -> Delivered:
+    """Send one mail of the outbox at once (an administrator's "send now"): taken, committed, then sent."""
+    outgoing = Outgoing(mail.id, mail.recipient, mail.message, mail.writer, mail.payload, 0)
+    mail.send_again(utcnow())
+    mail.due_at = utcnow() + LEASE
+    db.session.commit()
+    return deliver(db.session, [outgoing])
 
 
 def send_due(limit: int = BATCH) -> Delivered:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import email
 from datetime import datetime
+from email.policy import default as default_policy
 
 from sqlalchemy import JSON, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -34,3 +36,20 @@ class OutboxMail(db.Model):
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     last_error: Mapped[str | None] = mapped_column(String(500))
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def given_up(self) -> bool:
+        return self.failed_at is not None
+
+    def subject(self) -> str | None:
+        """The subject of a mail written already (a mail its writer writes when it goes out has none yet)."""
+        if self.message is None:
+            return None
+        head = self.message.split(b"\r\n\r\n", 1)[0]
+        return str(email.message_from_bytes(head, policy=default_policy).get("Subject", "")) or None
+
+    def send_again(self, now: datetime) -> None:
+        """Take the mail up again as if it were new: due now, with all its attempts ahead of it."""
+        self.failed_at = None
+        self.attempts = 0
+        self.due_at = now

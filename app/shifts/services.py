@@ -1395,7 +1395,7 @@ def _mail_confirmation(signup: Signup, promoted: bool = False) -> None:
 CONFIRMATION_WRITER = "shifts.confirmation"
 
 
-@mail_writer(CONFIRMATION_WRITER)
+@mail_writer(CONFIRMATION_WRITER, _l("Confirmation of a shift"))
 def _write_confirmation(session: Session, signup_id: int, confirmed_at: str, promoted: bool) -> Message | None:
     """A place on a shift confirmed, with its calendar entry; none once the place has been given up (a place
     given up and taken again has a confirmation of its own) or the shift cancelled."""
