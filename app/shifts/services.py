@@ -34,6 +34,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    literal_column,
     null,
     or_,
     select,
@@ -848,17 +849,32 @@ def _eligibility_statement():
 
 
 def _union_row(
-    kind: str, ref, text=None, *, first_day=None, last_day=None, starts=None, ends=None, state=None, place=None
+    kind: str,
+    ref,
+    text=None,
+    *,
+    first_day=None,
+    last_day=None,
+    starts=None,
+    ends=None,
+    state=None,
+    place=None,
+    first: bool = False,
 ):
     """The columns (kind, ref, text, first_day, last_day, starts, ends, state, place) of one part of the union
-    `_eligibility_parts` makes, with typed NULLs for what a part has nothing to say about: the union takes its
-    column types from its first part, and dates and UTC times come back as such on every backend."""
+    `_eligibility_parts` makes, with NULLs for what a part has nothing to say about. The union takes its column
+    types from its `first` part, whose NULLs are typed, so that dates and UTC times come back as such on every
+    backend; the other parts' NULLs are plain, which keeps the statement short enough for psycopg to keep its
+    conversion to PostgreSQL's form (it converts a statement of more than 4,096 characters for every request)."""
 
     def given(value, type_):
-        return cast(null(), type_) if value is None else value
+        if value is not None:
+            return value
+        return cast(null(), type_) if first else null()
 
     return (
-        literal(kind, String).label("kind"),
+        # Written into the statement: the kinds are this module's constants.
+        literal_column(f"'{kind}'", String).label("kind"),
         ref.label("ref"),
         given(text, String).label("text"),
         given(first_day, Date).label("first_day"),
@@ -873,7 +889,7 @@ def _union_row(
 def _eligibility_parts(user_id, now) -> list:
     """Selects of (kind, id, text, first day, last day, start, end, state, place) rows for
     Eligibility.from_rows: a sign-up's status and, when waiting, its place on the waitlist."""
-    memberships = select(*_union_row("circle", CircleMembership.circle_id)).where(
+    memberships = select(*_union_row("circle", CircleMembership.circle_id, first=True)).where(
         CircleMembership.user_id == user_id, CircleMembership.status == MembershipStatus.ACTIVE
     )
     vetting = select(
@@ -920,7 +936,9 @@ def _shift_list_statement():
     sort key (the name; the German name for activities, whatever the language they are shown in)."""
     user_id, now = bindparam("user_id", type_=Integer), bindparam("now", type_=UTCDateTime())
     district_id = bindparam("district_id", type_=Integer)
-    parts = [part.add_columns(cast(null(), String).label("sort")) for part in _eligibility_parts(user_id, now)]
+    first, *others = _eligibility_parts(user_id, now)
+    parts = [first.add_columns(cast(null(), String).label("sort"))]
+    parts += [part.add_columns(null().label("sort")) for part in others]
     own_circles = select(CircleMembership.circle_id).where(
         CircleMembership.user_id == user_id, CircleMembership.status == MembershipStatus.ACTIVE
     )

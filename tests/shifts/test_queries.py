@@ -89,3 +89,16 @@ def test_signing_up_and_cancelling_stay_within_the_budget_as_the_shift_fills(
     print(f"sign-up and cancel: {counts} statements (an empty shift, a full one with people waiting)")
     assert counts[0] == counts[1]
     assert max(counts[0]) <= BUDGET
+
+
+def test_the_statements_every_shift_page_runs_are_short_enough_for_psycopg_to_keep_converted(app):
+    """psycopg converts a statement's %(name)s placeholders to PostgreSQL's $1 form once and keeps the result, but
+    only for statements of at most 4,096 characters (psycopg/_queries.py); a longer one is converted anew on every
+    request. The eligibility-and-choices statement of the open-shifts page and the eligibility of a sign-up stay
+    below that, with room for the lists their expanding parameters grow by."""
+    from sqlalchemy.dialects.postgresql import psycopg
+
+    from app.shifts.services import _eligibility_statement, _shift_list_statement
+
+    for statement in (_shift_list_statement(), _eligibility_statement()):
+        assert len(str(statement.compile(dialect=psycopg.dialect()))) < 4096 - 200
