@@ -1064,7 +1064,9 @@ def _lock_with_access_statement(with_person: bool):
     statement = update(Shift).where(Shift.id == bindparam("shift_id")).values(version=Shift.version + 1)
     if with_person:
         users = User.__table__
-        person = select(users.c.id).where(users.c.id == bindparam("user_id")).with_for_update().scalar_subquery()
+        # FOR NO KEY UPDATE, as `lock_user`'s UPDATE takes: rows that refer to the person are not held up.
+        person = select(users.c.id).where(users.c.id == bindparam("user_id"))
+        person = person.with_for_update(key_share=True).scalar_subquery()
         statement = statement.where(person.is_not(None))
     return statement.returning(Shift, *access_columns()).execution_options(synchronize_session=False)
 
