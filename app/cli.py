@@ -96,8 +96,8 @@ def register_cli(app: Flask) -> None:
     def send_mail_command(watch: bool, interval: float):
         """Send the mail waiting in the outbox, and what failed before once it is due again.
 
-        Safe to run on several machines at once: each mail is taken before it is sent. With --watch it runs until
-        stopped (SIGTERM or SIGINT), and finishes the mail in hand first.
+        Safe to run on several machines at once: each mail is taken before it is sent and settled as soon as it went
+        out. With --watch it runs until stopped (SIGTERM or SIGINT), and finishes the mail in hand first.
         """
         import signal
         import threading
@@ -114,7 +114,7 @@ def register_cli(app: Flask) -> None:
             # Links in mails written now are built as in a request to the public address.
             with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
                 while not stop.is_set():
-                    batch = send_due()
+                    batch = send_due(stop=stop.is_set)
                     total += batch
                     if batch.taken == BATCH:
                         continue  # more may be waiting

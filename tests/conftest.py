@@ -53,6 +53,7 @@ def _database_url(tmp_root: Path) -> str:
 
 
 REFUSED_DOMAIN = "refused.example"
+GREYLISTING_DOMAIN = "greylisting.example"
 
 
 class _Collector:
@@ -64,6 +65,8 @@ class _Collector:
         # A mailbox that does not exist, as a real server refuses it: for the outbox's "given up at once".
         if address.endswith(f"@{REFUSED_DOMAIN}"):
             return "550 5.1.1 No such mailbox"
+        if address.endswith(f"@{GREYLISTING_DOMAIN}"):
+            return "450 4.2.0 Greylisted, please try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

@@ -236,58 +236,92 @@ def _close(smtp: smtplib.SMTP | None) -> None:
             smtp.close()
 
 
-def deliver(session: Session, mails: list[Outgoing]) -> Delivered:
-    """Write what needs writing, send over one connection, then remove what went out (or has become pointless)
-    from the outbox and set the next attempt of what failed. Commits."""
-    done: list[int] = []
-    failures: list[tuple[Outgoing, str, bool]] = []
-    sent = dropped = 0
+class _ServerUnreachable(Exception):
+    """The connection to the mail server failed: the mails after this one are left for a later run."""
+
+
+def deliver(session: Session, mails: list[Outgoing], stop: Callable[[], bool] = lambda: False) -> Delivered:
+    """Write what needs writing and send it over one connection. Each mail is settled (committed) as soon as it is
+    done: removed from the outbox when it went out or has become pointless, given its next attempt when it failed.
+    A mail sent is never left to be sent again by a later run. When `stop` says so, or the mail server cannot be
+    reached, the mails not yet tried stay taken until their lease ends and a later run sends them."""
+    result = Delivered()
     smtp = None
     try:
         for mail in mails:
+            if stop():
+                break
             try:
                 data = mail.message
                 if data is None:
                     message = _WRITERS[mail.writer](session, **(mail.payload or {}))
                     if message is None:
-                        done.append(mail.id)
-                        dropped += 1
+                        _settle(session, mail)
+                        result += Delivered(dropped=1)
                         continue
                     data = wire_bytes(message)
                 if smtp is None and current_app.config["MAIL_SERVER"]:
-                    smtp = _open_smtp()
+                    try:
+                        smtp = _open_smtp()
+                    except (OSError, smtplib.SMTPException) as error:
+                        raise _ServerUnreachable(_error_text(error)) from error
                 _send(smtp, mail.recipient, data)
-                done.append(mail.id)
-                sent += 1
             except smtplib.SMTPRecipientsRefused as error:
-                failures.append((mail, _error_text(error), True))  # the address is refused: trying again won't help
+                # Only a refusal for good (5xx) gives up; greylisting or a full mailbox (4xx) is tried again.
+                codes = [code for code, _message in error.recipients.values()]
+                _settle(session, mail, _error_text(error), permanent=all(code >= 500 for code in codes))
+                result += Delivered(failed=1)
+                if 421 in codes:  # the server closed the connection
+                    smtp = _drop(smtp)
+                continue
+            except _ServerUnreachable as error:
+                _settle(session, mail, str(error))
+                result += Delivered(failed=1)
+                break
             except (OSError, smtplib.SMTPException, MessageError, MailNotConfigured) as error:
-                failures.append((mail, _error_text(error), False))
-                _close(smtp)
-                smtp = None
+                smtp = _drop(smtp)
+                _settle(session, mail, _error_text(error))
+                result += Delivered(failed=1)
+                continue
             except Exception as error:  # one mail's writer failing must not keep the others back
                 log.exception("writing mail %s to %s failed", mail.id, mail.recipient)
-                failures.append((mail, f"{type(error).__name__}: {error}", False))
+                smtp = _drop(smtp)
+                session.rollback()  # on PostgreSQL a failed statement ends what the transaction may do
+                _settle(session, mail, f"{type(error).__name__}: {error}")
+                result += Delivered(failed=1)
+                continue
+            _settle(session, mail)
+            result += Delivered(sent=1)
     finally:
         _close(smtp)
-    if done:
-        session.execute(delete(OutboxMail).where(OutboxMail.id.in_(done)))
+    return result
+
+
+def _drop(smtp: smtplib.SMTP | None) -> None:
+    _close(smtp)
+    return None
+
+
+def _settle(session: Session, mail: Outgoing, error: str | None = None, permanent: bool = False) -> None:
+    """Remove a mail that is done from the outbox, or note a failed attempt and when to try again; commit."""
+    if error is None:
+        session.execute(delete(OutboxMail).where(OutboxMail.id == mail.id))
+        session.commit()
+        return
     now = utcnow()
-    for mail, error, permanent in failures:
-        attempts = mail.attempts + 1
-        given_up = permanent or attempts >= MAX_ATTEMPTS
-        wait = min(timedelta(minutes=2 ** (attempts - 1)), LONGEST_WAIT)
-        session.execute(
-            update(OutboxMail)
-            .where(OutboxMail.id == mail.id)
-            .values(attempts=attempts, last_error=error[:500], due_at=now + wait, failed_at=now if given_up else None)
-        )
-        if given_up:
-            log.error("mail %s to %s given up after %d attempts: %s", mail.id, mail.recipient, attempts, error)
-        else:
-            log.warning("mail %s to %s not sent (%s); trying again in %s", mail.id, mail.recipient, error, wait)
+    attempts = mail.attempts + 1
+    given_up = permanent or attempts >= MAX_ATTEMPTS
+    wait = min(timedelta(minutes=2 ** (attempts - 1)), LONGEST_WAIT)
+    session.execute(
+        update(OutboxMail)
+        .where(OutboxMail.id == mail.id)
+        .values(attempts=attempts, last_error=error[:500], due_at=now + wait, failed_at=now if given_up else None)
+    )
     session.commit()
-    return Delivered(sent, len(failures), dropped)
+    if given_up:
+        log.error("mail %s to %s given up after %d attempts: %s", mail.id, mail.recipient, attempts, error)
+    else:
+        log.warning("mail %s to %s not sent (%s); trying again in %s", mail.id, mail.recipient, error, wait)
 
 
 def _error_text(error: Exception) -> str:
@@ -313,8 +347,8 @@ def send_now(mail: OutboxMail) -> Delivered:
     return deliver(db.session, [outgoing])
 
 
-def send_due(limit: int = BATCH) -> Delivered:
-    """Take up to `limit` mails that are due from the outbox and send them.
+def send_due(limit: int = BATCH, stop: Callable[[], bool] = lambda: False) -> Delivered:
+    """Take up to `limit` mails that are due from the outbox and send them (until `stop` says so).
 
     Several mailers may run at once: on PostgreSQL each takes rows the others have not locked, and every mail
     taken is held for a while (`LEASE`) before it is sent."""
@@ -332,12 +366,13 @@ def send_due(limit: int = BATCH) -> Delivered:
     db.session.commit()
     if not mails:
         return Delivered()
-    return deliver(db.session, mails)
+    return deliver(db.session, mails, stop)
 
 
 def _write_outbox(session: Session) -> None:
-    """Before the commit: the mails queued in this transaction go into the outbox with its changes."""
-    if not has_app_context():
+    """Before the commit: the mails queued in this transaction go into the outbox with its changes (at the commit
+    of the whole transaction: a savepoint's release leaves them queued for it)."""
+    if not has_app_context() or session.in_nested_transaction():
         return
     queued = g.pop("mail_queued", None)
     if not queued:
@@ -372,10 +407,23 @@ def _send_committed(session: Session) -> None:
             log.exception("sending the mail of a request failed; it stays in the outbox")
 
 
+def _mark_savepoint(session: Session, transaction) -> None:
+    """A savepoint begins: note how much was queued, so that its rollback drops only what was queued after."""
+    if transaction.nested and has_app_context():
+        g.setdefault("mail_marks", {})[id(transaction)] = len(g.get("mail_queued", ()))
+
+
 def _drop_queued(session: Session, transaction=None) -> None:
-    if has_app_context():
-        g.pop("mail_queued", None)
-        g.pop("mail_to_send", None)
+    """A rollback drops what was queued; a savepoint's rollback only what was queued since it began."""
+    if not has_app_context():
+        return
+    if transaction is not None and transaction.nested:
+        mark = g.get("mail_marks", {}).pop(id(transaction), None)
+        if mark is not None and "mail_queued" in g:
+            del g.mail_queued[mark:]
+        return
+    for key in ("mail_queued", "mail_to_send", "mail_marks"):
+        g.pop(key, None)
 
 
 def init_app(app) -> None:
@@ -384,3 +432,4 @@ def init_app(app) -> None:
         event.listen(Session, "before_commit", _write_outbox)
         event.listen(Session, "after_commit", _send_committed)
         event.listen(Session, "after_soft_rollback", _drop_queued)
+        event.listen(Session, "after_transaction_create", _mark_savepoint)

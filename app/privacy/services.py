@@ -282,6 +282,8 @@ def _erase(user: User, now: datetime) -> None:
     ):
         db.session.execute(delete(model).where(column == user.id))
     db.session.execute(delete(Invitation).where(Invitation.email == user.email))
+    # Mail to the person still waiting from before (mail queued by this change itself is written at its commit).
+    db.session.execute(delete(OutboxMail).where(OutboxMail.recipient == user.email))
     db.session.expire(user, ["role_grants", "languages"])
     user.name = DELETED_NAME
     user.email = f"deleted-{user.id}@deleted.invalid"

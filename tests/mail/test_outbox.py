@@ -19,11 +19,11 @@ from sqlalchemy import func, select, update
 
 from app.config import BASE_DIR
 from app.database import utcnow
-from app.mail import LEASE, MAX_ATTEMPTS, queue_mail, send_due
+from app.mail import LEASE, MAX_ATTEMPTS, Delivered, mail_writer, queue_mail, queue_written_mail, send_due
 from app.mail.models import OutboxMail
 from app.privacy.services import purge
 from app.shifts.models import Signup, SignupStatus
-from tests.conftest import REFUSED_DOMAIN
+from tests.conftest import GREYLISTING_DOMAIN, REFUSED_DOMAIN
 
 
 def _queue(to: str, subject: str, link: str = "https://lotse.example/login") -> None:
@@ -270,3 +270,91 @@ def test_the_deployed_mailer_sends_as_mail_comes_and_stops_when_told(app, db, da
     assert mailer.returncode == 0, output
     assert "1 mails sent, 0 not sent" in output
     assert db.session.scalar(select(func.count()).select_from(OutboxMail)) == 0
+
+
+def test_an_address_the_server_asks_to_try_later_is_tried_again(app, db, mailbox):
+    with app.test_request_context():
+        _queue(f"someone@{GREYLISTING_DOMAIN}", "Hallo")
+        db.session.commit()
+    [waiting] = _outbox(db)
+    assert (waiting.attempts, waiting.failed_at) == (1, None)
+    assert waiting.last_error.startswith("450 4.2.0")
+
+
+def _three_for_the_mailer(app, db) -> None:
+    app.config["MAIL_WORKER"] = True
+    with app.test_request_context():
+        for n in range(3):
+            _queue(f"person{n}@example.org", f"Hallo {n}")
+        db.session.commit()
+
+
+def test_each_mail_is_settled_as_it_goes_and_a_stopped_mailer_leaves_the_rest_taken(app, db, mailbox):
+    _three_for_the_mailer(app, db)
+    asked = []
+
+    def stop() -> bool:
+        asked.append(True)
+        return len(asked) > 1  # told to stop once the first mail is out
+
+    assert send_due(stop=stop) == Delivered(sent=1)
+    assert [m["To"] for m in mailbox.messages] == ["person0@example.org"]
+    left = _outbox(db)
+    assert [mail.recipient for mail in left] == ["person1@example.org", "person2@example.org"]
+    # Taken, not tried: a later run sends them once the lease is over, none of them twice.
+    assert all(mail.attempts == 0 and mail.due_at > utcnow() + LEASE - timedelta(minutes=1) for mail in left)
+
+
+def test_when_the_server_cannot_be_reached_the_rest_of_the_batch_is_not_tried(app, db, mail_server_down, mailbox):
+    _three_for_the_mailer(app, db)
+    assert send_due() == Delivered(failed=1)
+    first, *rest = _outbox(db)
+    assert (first.attempts, first.due_at < utcnow() + timedelta(minutes=2)) == (1, True)
+    assert all(mail.attempts == 0 for mail in rest)
+
+
+@mail_writer("tests.broken", "A mail whose writer fails")
+def _broken_writer(session, **_payload):
+    session.execute(select(func.count()).select_from(OutboxMail).where(OutboxMail.id / 0 > 1))  # fails in SQL
+    raise AssertionError("not reached on PostgreSQL")
+
+
+def test_a_writer_that_fails_keeps_its_mail_and_the_others_go_out(app, db, mailbox):
+    app.config["MAIL_WORKER"] = True
+    with app.test_request_context():
+        queue_written_mail("broken@example.org", "tests.broken")
+        _queue("fine@example.org", "Hallo")
+        db.session.commit()
+        assert send_due() == Delivered(sent=1, failed=1)
+    [kept] = _outbox(db)
+    assert (kept.recipient, kept.attempts) == ("broken@example.org", 1)
+    assert len(mailbox.to("fine@example.org")) == 1
+
+
+def test_mail_queued_in_a_savepoint_goes_out_once_with_the_transaction(app, db, mailbox):
+    with app.test_request_context():
+        _queue("outer@example.org", "Hallo")
+        with db.session.begin_nested():
+            _queue("inner@example.org", "Hallo")
+        assert mailbox.messages == []  # a savepoint's release is not the commit
+        savepoint = db.session.begin_nested()
+        _queue("undone@example.org", "Hallo")
+        savepoint.rollback()
+        db.session.commit()
+    # Sent at the commit, once each; what was queued in the savepoint that was rolled back is not.
+    assert sorted(m["To"] for m in mailbox.messages) == ["inner@example.org", "outer@example.org"]
+    assert _outbox(db) == []
+
+
+def test_mail_still_waiting_for_a_deleted_account_is_deleted_with_it(app, db, make_user, mailbox):
+    from app.privacy.services import delete_account
+
+    app.config["MAIL_WORKER"] = True
+    person = make_user(email="leaving@example.org")
+    with app.test_request_context():
+        _queue("leaving@example.org", "Hallo")
+        _queue("staying@example.org", "Hallo")
+        db.session.commit()
+        delete_account(person, by=person)
+        db.session.commit()
+    assert [mail.recipient for mail in _outbox(db)] == ["staying@example.org"]
