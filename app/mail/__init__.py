@@ -55,6 +55,10 @@ class Outgoing(NamedTuple):
     payload: dict | None
     attempts: int
 
+    @classmethod
+    def of(cls, row: OutboxMail) -> Outgoing:
+        return cls(row.id, row.recipient, row.message, row.writer, row.payload, row.attempts)
+
 
 class Delivered(NamedTuple):
     """What became of the mails taken from the outbox: sent, failed (tried again later or given up), and dropped
@@ -340,9 +344,8 @@ def _error_text(error: Exception) -> str:
 
 def send_now(mail: OutboxMail) -> Delivered:
     """Send one mail of the outbox at once (an administrator's "send now"): taken, committed, then sent."""
-    outgoing = Outgoing(mail.id, mail.recipient, mail.message, mail.writer, mail.payload, 0)
-    mail.send_again(utcnow())
-    mail.due_at = utcnow() + LEASE
+    mail.send_again(due_at=utcnow() + LEASE)  # held while it is sent, so that a mailer leaves it
+    outgoing = Outgoing.of(mail)
     db.session.commit()
     return deliver(db.session, [outgoing])
 
@@ -360,7 +363,7 @@ def send_due(limit: int = BATCH, stop: Callable[[], bool] = lambda: False) -> De
         .limit(limit)
         .with_for_update(skip_locked=True)
     ).all()
-    mails = [Outgoing(r.id, r.recipient, r.message, r.writer, r.payload, r.attempts) for r in rows]
+    mails = [Outgoing.of(row) for row in rows]
     for row in rows:
         row.due_at = now + LEASE
     db.session.commit()

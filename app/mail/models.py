@@ -48,8 +48,8 @@ class OutboxMail(db.Model):
         head = self.message.split(b"\r\n\r\n", 1)[0]
         return str(email.message_from_bytes(head, policy=default_policy).get("Subject", "")) or None
 
-    def send_again(self, now: datetime) -> None:
-        """Take the mail up again as if it were new: due now, with all its attempts ahead of it."""
+    def send_again(self, due_at: datetime) -> None:
+        """Take the mail up again as if it were new, with all its attempts ahead of it, due at `due_at`."""
         self.failed_at = None
         self.attempts = 0
-        self.due_at = now
+        self.due_at = due_at

@@ -92,8 +92,8 @@ def test_signing_up_and_cancelling_stay_within_the_budget_as_the_shift_fills(
 
 
 def test_the_statements_every_shift_page_runs_are_short_enough_for_psycopg_to_keep_converted(app):
-    """psycopg converts a statement's %(name)s placeholders to PostgreSQL's $1 form once and keeps the result, but
-    only for statements of at most 4,096 characters (psycopg/_queries.py); a longer one is converted anew on every
+    """psycopg rewrites a statement's named parameters in PostgreSQL's numbered form once and keeps the result,
+    but only for statements of at most 4,096 characters (psycopg/_queries.py); a longer one is rewritten on every
     request. The eligibility-and-choices statement of the open-shifts page and the eligibility of a sign-up stay
     below that, with room for the lists their expanding parameters grow by."""
     from sqlalchemy.dialects.postgresql import psycopg
