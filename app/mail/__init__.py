@@ -388,11 +388,13 @@ def _write_outbox(session: Session) -> None:
         for to, data, writer, payload in queued
     ]
     table = OutboxMail.__table__
+    if not by_request:  # the mailer finds them: no ids to read back
+        session.execute(insert(table), rows)
+        return
     ids = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars().all()
-    if by_request:
-        to_send = g.setdefault("mail_to_send", [])
-        for id_, (to, data, writer, payload) in zip(ids, queued, strict=True):
-            to_send.append(Outgoing(id_, to, data, writer, payload, 0))
+    to_send = g.setdefault("mail_to_send", [])
+    for id_, (to, data, writer, payload) in zip(ids, queued, strict=True):
+        to_send.append(Outgoing(id_, to, data, writer, payload, 0))
 
 
 def _send_committed(session: Session) -> None:

@@ -9,8 +9,8 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from app.auth.models import User
 from app.database import UTCDateTime, string_enum, utcnow
@@ -149,6 +149,10 @@ class Shift(ShiftTiming, db.Model):
     cancel_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
     # Bumped by every change to sign-ups: the row everyone who signs up must lock first.
     version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The confirmed sign-ups, counted by the database: triggers on `signups` (migration 0012) follow every insert,
+    # change of status and delete, whoever makes it. Never written here; read it from a row read after the change
+    # (the shift's lock returns it as the lock found it, and a flush of sign-ups expires it in the session).
+    confirmed_count: Mapped[int] = mapped_column(default=0, server_default="0")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -257,6 +261,21 @@ class Signup(db.Model):
         self.attendance = attendance
         self.hours = hours
         self.attendance_recorded_by_id = by.id
+
+
+@event.listens_for(Session, "after_flush")
+def _expire_confirmed_counts(session: Session, _context) -> None:
+    """A flush of sign-ups changed their shifts' `confirmed_count` in the database: the copy in the session goes,
+    and the next read of it loads the count anew."""
+    shift_ids = {
+        signup.shift_id
+        for signup in (*session.new, *session.dirty, *session.deleted)
+        if isinstance(signup, Signup) and signup.shift_id is not None
+    }
+    for shift_id in shift_ids:
+        shift = session.identity_map.get(session.identity_key(Shift, shift_id))
+        if shift is not None:
+            session.expire(shift, ["confirmed_count"])
 
 
 class AttendanceSubmission(db.Model):

@@ -152,7 +152,7 @@ def _card(
 ) -> ShiftCard:
     """A shift's card for the current user (lists pass them, and what they read for all cards at once)."""
     if confirmed is None:
-        confirmed = services.confirmed_count(shift)
+        confirmed = shift.confirmed_count  # a mapped shift read in this request, or read anew after the commit
     user = user or current_user._get_current_object()
     obstacle = None if signup else services.signup_obstacle(user, shift, eligibility=eligibility)
     if position is None and isinstance(signup, Signup):

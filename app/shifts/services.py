@@ -308,7 +308,7 @@ def update_shift(by: User, shift: Shift, details: ShiftDetails, day: date, scope
             raise DomainError(_("A cancelled shift can't be changed."))
         before = (target.starts_at, target.ends_at, target.place)
         target_day = day if target is shift else utc_to_local(target.starts_at).date()
-        confirmed = confirmed_count(target)
+        confirmed = target.confirmed_count  # as the lock found it
         details.apply(target, target_day)
         if target.capacity < confirmed:
             raise DomainError(
@@ -407,9 +407,9 @@ def lock_shift(shift: Shift) -> None:
 
     An UPDATE locks the row on PostgreSQL and takes SQLite's write lock, so every sign-up change for
     the shift waits for the one before it to commit. It returns the row as the lock found it, which replaces the
-    shift's columns in the session; what was loaded with the shift (its circle) stays. (What else the sign-ups
-    need, such as their count, is read in statements of its own: on PostgreSQL only a statement begun after the
-    lock was granted sees what the transaction before it committed.)
+    shift's columns in the session, its confirmed count among them; what was loaded with the shift (its circle)
+    stays. (What else a sign-up needs, such as the person's own sign-up, is read in statements of its own: on
+    PostgreSQL only a statement begun after the lock was granted sees what the transaction before it committed.)
     """
     row = db.session.execute(_lock_shift_statement(), {"shift_id": shift.id}).one()
     for attribute, value in zip(Shift.__mapper__.column_attrs, row, strict=True):
@@ -446,10 +446,11 @@ def _waiting_ahead_of(shift_id, requested_at, signup_id):
 
 @cache
 def _confirmed_count_statement():
-    return select(_confirmed_of(bindparam("shift_id")))
+    return select(Shift.confirmed_count).where(Shift.id == bindparam("shift_id"))
 
 
 def confirmed_count(shift: Shift) -> int:
+    """The shift's confirmed sign-ups as the database has them now (the copy in the session may be older)."""
     return db.session.scalar(_confirmed_count_statement(), {"shift_id": shift.id})
 
 
@@ -561,7 +562,7 @@ def _open_shifts_statement(
             Accommodation.name.label("accommodation"),
             Accommodation.address,
             Shift.place_text,
-            _confirmed_column(),
+            Shift.confirmed_count,
         )
         # Every shift has a circle: the outer join only keeps SQLite's planner from starting at the circles and
         # reading every shift to come of each, where the start-time index gives the soonest first.
@@ -598,7 +599,7 @@ def _open_shifts_statement(
         statement = statement.where(
             # The person's own shifts to come came with their eligibility.
             Shift.id.not_in(bindparam("own_shift_ids", expanding=True)),
-            Shift.capacity > _confirmed_of(Shift.id),
+            Shift.capacity > Shift.confirmed_count,
             or_(
                 Shift.required_language.is_(None),
                 Shift.required_language.in_(bindparam("languages", expanding=True)),
@@ -672,12 +673,6 @@ class ListedShift(NamedTuple):
 
 
 @cache
-def _confirmed_column():
-    """A shift's confirmed sign-ups, as a column of a statement about shifts."""
-    return _confirmed_of(Shift.id).label("confirmed")
-
-
-@cache
 def _own_signups_statement():
     return (
         select(Signup)
@@ -703,7 +698,7 @@ def _upcoming_statement():
     return (
         _own_signups_statement()
         .add_columns(
-            _confirmed_of(Shift.id).label("confirmed"),
+            Shift.confirmed_count.label("confirmed"),
             case((Signup.status == SignupStatus.WAITLISTED, ahead + 1), else_=None).label("position"),
             _label_column().label("activity"),
         )
@@ -1032,22 +1027,25 @@ def lock_user(user: User) -> None:
 @cache
 def _signup_state_statement():
     """The person's sign-up for a shift, whatever its status (None without one; there is one row at most, as a
-    new sign-up after a cancellation takes the old row again), the shift's confirmed sign-ups, and whether anyone
-    waits: what signing up or cancelling decides by, in one statement after the shift's lock."""
+    new sign-up after a cancellation takes the old row again), and whether anyone waits: what signing up or
+    cancelling decides by besides the confirmed count, in one statement after the shift's lock."""
     shift_id = bindparam("shift_id")
     other = aliased(Signup)
     waiting = exists().where(other.shift_id == shift_id, other.status == SignupStatus.WAITLISTED)
     one_row = select(literal(1).label("one")).subquery()
     return (
-        select(Signup, _confirmed_of(shift_id).label("confirmed"), waiting.label("waiting"))
+        select(Signup, waiting.label("waiting"))
         .select_from(one_row)
         .outerjoin(Signup, and_(Signup.shift_id == shift_id, Signup.user_id == bindparam("user_id")))
     )
 
 
 def _signup_state(user: User, shift: Shift) -> tuple[Signup | None, int, bool]:
+    """The person's sign-up, the shift's confirmed sign-ups and whether anyone waits, for a locked shift. The count
+    is the shift's row as its lock returned it: on PostgreSQL the lock waits for the transaction before to commit
+    and returns the row as that one left it, where a statement begun before would see an older count."""
     row = db.session.execute(_signup_state_statement(), {"shift_id": shift.id, "user_id": user.id}).one()
-    return row[0], row.confirmed, bool(row.waiting)
+    return row[0], shift.confirmed_count, bool(row.waiting)
 
 
 @cache
@@ -1061,14 +1059,19 @@ def _lock_with_access_statement(with_person: bool):
     one transaction at a time and needs no row locks). The shift's columns are those of the row as the lock found
     it; the access columns, like the separate read before, may miss a change committed while the lock was awaited.
     """
-    statement = update(Shift).where(Shift.id == bindparam("shift_id")).values(version=Shift.version + 1)
+    shifts = Shift.__table__
+    statement = update(shifts).where(shifts.c.id == bindparam("shift_id")).values(version=shifts.c.version + 1)
     if with_person:
         users = User.__table__
         # FOR NO KEY UPDATE, as `lock_user`'s UPDATE takes: rows that refer to the person are not held up.
         person = select(users.c.id).where(users.c.id == bindparam("user_id"))
         person = person.with_for_update(key_share=True).scalar_subquery()
         statement = statement.where(person.is_not(None))
-    return statement.returning(Shift, *access_columns()).execution_options(synchronize_session=False)
+    # A plain UPDATE whose rows the ORM loads: an ORM-enabled UPDATE costs several times as much in Python for the
+    # bookkeeping of a bulk update, which a single locked row does not need.
+    statement = statement.returning(*shifts.c, *access_columns())
+    # A shift already in the session takes the row's columns: its confirmed count above all must be the lock's.
+    return select(Shift, *access_columns()).from_statement(statement).execution_options(populate_existing=True)
 
 
 def access_columns():
