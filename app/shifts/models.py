@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint, event
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from app.auth.models import User
@@ -264,17 +264,28 @@ class Signup(db.Model):
 
 
 @event.listens_for(Session, "after_flush")
-def _expire_confirmed_counts(session: Session, _context) -> None:
-    """A flush of sign-ups changed their shifts' `confirmed_count` in the database: the copy in the session goes,
-    and the next read of it loads the count anew."""
-    shift_ids = {
-        signup.shift_id
-        for signup in (*session.new, *session.dirty, *session.deleted)
-        if isinstance(signup, Signup) and signup.shift_id is not None
-    }
-    for shift_id in shift_ids:
-        shift = session.identity_map.get(session.identity_key(Shift, shift_id))
+def _note_counted_shifts(session: Session, _context) -> None:
+    """Note the shifts whose `confirmed_count` a flush of sign-ups changed in the database (the shift a sign-up
+    moved from too): after the flush their copies in the session are expired, and the next read loads the count."""
+    noted = session.info.setdefault("counted_shifts", set())
+    for signup in (*session.new, *session.dirty, *session.deleted):
+        if not isinstance(signup, Signup):
+            continue
+        shift = signup.__dict__.get("shift")  # the shift it was given, new in this flush or not (no loading here)
         if shift is not None:
+            noted.add(shift)
+        noted.update(
+            shift_id
+            for shift_id in (signup.shift_id, *inspect(signup).attrs.shift_id.history.deleted)
+            if shift_id is not None
+        )
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _expire_counted_shifts(session: Session, _context) -> None:
+    for noted in session.info.pop("counted_shifts", ()):
+        shift = noted if isinstance(noted, Shift) else session.identity_map.get(session.identity_key(Shift, noted))
+        if shift is not None and inspect(shift).persistent:
             session.expire(shift, ["confirmed_count"])
 
 

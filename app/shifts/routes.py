@@ -89,17 +89,6 @@ def _lock_shift(shift_id: int, with_person: bool = False) -> Shift:
     return shift
 
 
-def _counts(shift_ids: list[int]) -> dict[int, int]:
-    if not shift_ids:
-        return {}
-    rows = db.session.execute(
-        select(Signup.shift_id, func.count())
-        .where(Signup.shift_id.in_(shift_ids), Signup.status == SignupStatus.CONFIRMED)
-        .group_by(Signup.shift_id)
-    )
-    return dict(rows.all())
-
-
 def _filter_fields(form: FilterForm, args: MultiDict, choices: services.ShiftFilterChoices):
     """The filter's fields: everyone with the same filter values and the same choices sees the same, so a form
     without errors is kept (the fields' values as given, the choices and the language are the key: all the
@@ -528,7 +517,7 @@ def circle_shifts(circle_id: int):
         .limit(200)
     ).all()
     ids = [s.id for s in shifts]
-    counts = _counts(ids)
+    counts = {s.id: s.confirmed_count for s in shifts}
     waiting = (
         dict(
             db.session.execute(

@@ -416,18 +416,6 @@ def lock_shift(shift: Shift) -> None:
         set_committed_value(shift, attribute.key, value)
 
 
-def _confirmed_of(shift_id):
-    """How many confirmed sign-ups the shift has whose id is `shift_id` (a column of the statement it goes into, or
-    a parameter), as a scalar subquery."""
-    other = aliased(Signup)
-    return (
-        select(func.count())
-        .select_from(other)
-        .where(other.shift_id == shift_id, other.status == SignupStatus.CONFIRMED)
-        .scalar_subquery()
-    )
-
-
 def _waiting_ahead_of(shift_id, requested_at, signup_id):
     """How many wait for the shift ahead of a sign-up asked for at `requested_at` with the id `signup_id` (earlier,
     or at the same moment with a lower id): its place on the waitlist, less one. A scalar subquery."""

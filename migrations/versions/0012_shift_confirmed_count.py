@@ -7,6 +7,10 @@ Create Date: 2026-12-07 19:00:00
 Lists of open shifts filter by free places and show them: counting every listed shift's sign-ups made up half of
 what PostgreSQL did for a list. The count is kept by the database, so that every way a sign-up comes, changes or
 goes (the app, a bulk load, a cascade from a deleted shift or account) keeps it right.
+
+Later migrations beware: on SQLite, a batch operation that rebuilds `signups` drops these triggers (create them
+anew after it), and one that rebuilds `shifts` fails while they refer to it (drop them first). TRUNCATE of
+`signups` fires no row triggers on PostgreSQL. `tests/shifts/test_confirmed_count.py` checks that they exist.
 """
 from alembic import op
 import sqlalchemy as sa

@@ -117,6 +117,61 @@ def test_a_flush_of_sign_ups_renews_the_count_in_the_session(make_circle, make_m
     db.session.rollback()
 
 
+def test_a_new_shift_flushed_with_its_sign_ups_and_a_moved_sign_up_are_counted_in_the_session(
+    make_circle, make_member, make_shift, activity, db
+):
+    circle = make_circle()
+    start = utcnow() + timedelta(days=4)
+    shift = Shift(circle=circle, title="Neu", activity_type=activity, starts_at=start, ends_at=start, capacity=3)
+    people = [make_member(circle) for _ in range(2)]
+    for person in people:
+        db.session.add(Signup(shift=shift, user=person, status=SignupStatus.CONFIRMED))
+    db.session.flush()  # the shift and its sign-ups in one flush
+    assert shift.confirmed_count == 2
+
+    other = make_shift(circle, capacity=3)
+    assert other.confirmed_count == 0
+    moved = db.session.scalar(select(Signup).where(Signup.user_id == people[0].id))
+    moved.shift = other
+    db.session.flush()
+    assert (shift.confirmed_count, other.confirmed_count) == (1, 1)
+    db.session.rollback()
+
+
+def test_the_lock_gives_a_shift_in_the_session_the_count_as_it_is_now(app, make_circle, make_member, make_shift, db):
+    """A sign-up committed elsewhere after the shift was loaded: the lock reads the row anew."""
+    from app.shifts import services
+
+    circle = make_circle()
+    shift = make_shift(circle, capacity=3)
+    reader, other = make_member(circle), make_member(circle)
+    assert shift.confirmed_count == 0
+    with _db.engine.begin() as elsewhere:
+        elsewhere.execute(
+            insert(Signup).values(shift_id=shift.id, user_id=other.id, status="confirmed", requested_at=utcnow())
+        )
+    assert shift.confirmed_count == 0  # the session's copy
+    with app.test_request_context():
+        locked, is_member, has_signup = services.lock_with_access(reader, shift.id, with_person=True)
+    assert locked is shift and locked.confirmed_count == 1
+    assert (is_member, has_signup) == (True, False)
+    db.session.rollback()
+
+
+def test_the_triggers_exist(db):
+    """A later migration that rebuilds a table on SQLite would drop them silently (see migration 0012)."""
+    with _db.engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            names = connection.scalars(
+                text("SELECT tgname FROM pg_trigger WHERE tgrelid = 'signups'::regclass AND NOT tgisinternal")
+            ).all()
+        else:
+            names = connection.scalars(
+                text("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'signups'")
+            ).all()
+    assert sorted(names) == ["signups_count_delete", "signups_count_insert", "signups_count_update"]
+
+
 def test_full_shifts_leave_the_list_of_shifts_one_can_take(client, login, make_circle, make_member, make_shift, db):
     circle = make_circle()
     full = make_shift(circle, capacity=1, title="Voll besetzt")
