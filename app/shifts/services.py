@@ -42,6 +42,8 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -1087,42 +1089,68 @@ def lock_with_access(user: User, shift_id: int, with_person: bool = False) -> tu
     return None if row is None else (row[0], bool(row.is_member), bool(row.has_signup))
 
 
+@cache
+def _take_place_statement(dialect: str):
+    """A sign-up written in one statement: a new row, or the person's cancelled one for the shift taken again
+    (there is one row per person and shift). An active one is left as it is and nothing comes back. The row is
+    loaded as a Signup, replacing one already in the session."""
+    signups = Signup.__table__
+    insert_ = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(signups)
+    fresh = {
+        "requested_at": bindparam("now", type_=UTCDateTime()),
+        "status": bindparam("status", type_=signups.c.status.type),
+        "confirmed_at": bindparam("confirmed_at", type_=UTCDateTime()),
+        "cancelled_at": None,
+        "late_cancellation": False,
+        "reminder_sent_at": None,
+        "attendance": None,
+        "hours": None,
+    }
+    insert_ = insert_.values(shift_id=bindparam("shift_id"), user_id=bindparam("user_id"), **fresh)
+    upsert = insert_.on_conflict_do_update(
+        index_elements=[signups.c.shift_id, signups.c.user_id],
+        set_={name: insert_.excluded[name] for name in fresh},
+        where=signups.c.status == SignupStatus.CANCELLED.value,
+    )
+    return select(Signup).from_statement(upsert.returning(*signups.c)).execution_options(populate_existing=True)
+
+
 def sign_up(user: User, shift: Shift, locked: bool = False) -> Signup:
     """Sign up for a shift: confirmed while places are free, else on the waitlist. `locked`: the person and the
-    shift are locked already (`lock_with_access` with the person)."""
+    shift are locked already (`lock_with_access` with the person).
+
+    The person's eligibility, read after the locks, tells whether they are signed up or waiting already; the
+    places taken are the shift's count as its lock found it. The sign-up is then written in one statement."""
     if not locked:
         lock_user(user)  # always the person first, then the shift: one order, no deadlocks
         lock_shift(shift)
-    obstacle = signup_obstacle(user, shift)
-    if obstacle:
-        raise DomainError(obstacle)
-    signup, confirmed, _waiting = _signup_state(user, shift)
-    if signup is not None and signup.status is not SignupStatus.CANCELLED:
+    eligibility = Eligibility.of(user)
+    own_status, _place = eligibility.signups.get(shift.id, (None, None))
+    if own_status is not None:
         raise DomainError(
             _("You are already signed up for this shift.")
-            if signup.status is SignupStatus.CONFIRMED
+            if own_status is SignupStatus.CONFIRMED
             else _("You are already on the waitlist for this shift.")
         )
-    has_room = confirmed < shift.capacity
-    if signup is None:
-        signup = Signup(shift=shift, user=user)
-        db.session.add(signup)
+    obstacle = signup_obstacle(user, shift, eligibility=eligibility)
+    if obstacle:
+        raise DomainError(obstacle)
     now = utcnow()
-    signup.requested_at = now
-    signup.cancelled_at = None
-    signup.late_cancellation = False
-    signup.reminder_sent_at = None
-    signup.attendance = None
-    signup.hours = None
-    if has_room:
-        signup.status = SignupStatus.CONFIRMED
-        signup.confirmed_at = now
-        db.session.flush()
+    status = SignupStatus.CONFIRMED if shift.confirmed_count < shift.capacity else SignupStatus.WAITLISTED
+    params = {
+        "shift_id": shift.id,
+        "user_id": user.id,
+        "now": now,
+        "status": status,
+        "confirmed_at": now if status is SignupStatus.CONFIRMED else None,
+    }
+    dialect = db.session.get_bind().dialect.name
+    signup = db.session.scalars(_take_place_statement(dialect), params).one_or_none()
+    if signup is None:  # an active sign-up the eligibility missed: a shift that has ended is not among it
+        raise DomainError(_("You are already signed up for this shift."))
+    db.session.expire(shift, ["confirmed_count"])  # the count's trigger has changed it
+    if status is SignupStatus.CONFIRMED:
         _mail_confirmation(signup)
-    else:
-        signup.status = SignupStatus.WAITLISTED
-        signup.confirmed_at = None
-        db.session.flush()
     return signup
 
 
