@@ -1017,8 +1017,9 @@ def lock_user(user: User) -> None:
 @cache
 def _signup_state_statement():
     """The person's sign-up for a shift, whatever its status (None without one; there is one row at most, as a
-    new sign-up after a cancellation takes the old row again), and whether anyone waits: what signing up or
-    cancelling decides by besides the confirmed count, in one statement after the shift's lock."""
+    new sign-up after a cancellation takes the old row again), and whether anyone waits: what cancelling decides
+    by, in one statement after the shift's lock (on PostgreSQL only a statement begun after the lock was granted
+    sees what the transaction before it committed)."""
     shift_id = bindparam("shift_id")
     other = aliased(Signup)
     waiting = exists().where(other.shift_id == shift_id, other.status == SignupStatus.WAITLISTED)
@@ -1030,12 +1031,10 @@ def _signup_state_statement():
     )
 
 
-def _signup_state(user: User, shift: Shift) -> tuple[Signup | None, int, bool]:
-    """The person's sign-up, the shift's confirmed sign-ups and whether anyone waits, for a locked shift. The count
-    is the shift's row as its lock returned it: on PostgreSQL the lock waits for the transaction before to commit
-    and returns the row as that one left it, where a statement begun before would see an older count."""
+def _signup_state(user: User, shift: Shift) -> tuple[Signup | None, bool]:
+    """The person's sign-up for a locked shift, and whether anyone waits for a place."""
     row = db.session.execute(_signup_state_statement(), {"shift_id": shift.id, "user_id": user.id}).one()
-    return row[0], shift.confirmed_count, bool(row.waiting)
+    return row[0], bool(row.waiting)
 
 
 @cache
@@ -1057,7 +1056,7 @@ def _lock_with_access_statement(with_person: bool):
         person = select(users.c.id).where(users.c.id == bindparam("user_id"))
         person = person.with_for_update(key_share=True).scalar_subquery()
         statement = statement.where(person.is_not(None))
-    # A plain UPDATE whose rows the ORM loads: an ORM-enabled UPDATE costs several times as much in Python for the
+    # A plain UPDATE whose row the ORM loads: an ORM-enabled UPDATE costs about a third more in Python, for the
     # bookkeeping of a bulk update, which a single locked row does not need.
     statement = statement.returning(*shifts.c, *access_columns())
     # A shift already in the session takes the row's columns: its confirmed count above all must be the lock's.
@@ -1159,7 +1158,7 @@ def withdraw(user: User, shift: Shift, locked: bool = False) -> Signup:
     `locked`: the shift is locked already (`lock_with_access`)."""
     if not locked:
         lock_shift(shift)
-    signup, _confirmed, waiting = _signup_state(user, shift)
+    signup, waiting = _signup_state(user, shift)
     if signup is None:
         raise DomainError(_("You are not signed up for this shift."))
     return _cancel(user, shift, signup, anyone_waiting=waiting)
