@@ -1145,7 +1145,9 @@ def sign_up(user: User, shift: Shift, locked: bool = False) -> Signup:
     }
     dialect = db.session.get_bind().dialect.name
     signup = db.session.scalars(_take_place_statement(dialect), params).one_or_none()
-    if signup is None:  # an active sign-up the eligibility missed: a shift that has ended is not among it
+    if signup is None:
+        # The row is active after all. The eligibility lists the person's active sign-ups of every shift still open
+        # to sign-ups, so this only guards the write against a rule that changes there.
         raise DomainError(_("You are already signed up for this shift."))
     db.session.expire(shift, ["confirmed_count"])  # the count's trigger has changed it
     if status is SignupStatus.CONFIRMED:
