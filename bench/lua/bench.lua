@@ -5,6 +5,7 @@
 --   BENCH_TOKENS    CSRF tokens in the same order
 --   BENCH_PAIR      "signup,withdraw" paths: every user alternates the two POSTs (sign up, then cancel), each
 --                   after the answer to the one before
+--   BENCH_PAIRS     one such pair per user, separated by "|" (each user on a shift of their own)
 --   BENCH_AUTH      an Authorization header value (API)
 
 local function split(value)
@@ -17,6 +18,7 @@ end
 local cookies = split(os.getenv("BENCH_COOKIES"))
 local tokens = split(os.getenv("BENCH_TOKENS"))
 local pair = os.getenv("BENCH_PAIR")
+local pairs_by_user = split(os.getenv("BENCH_PAIRS"))
 local auth = os.getenv("BENCH_AUTH")
 local threads = {}
 local thread_index = 0
@@ -31,6 +33,7 @@ local counter = 0
 local users_per_thread = 1
 local first_user = 1
 local signup_path, withdraw_path
+local signup_paths, withdraw_paths = {}, {}
 
 function init(args)
   -- Threads use disjoint halves of the users: one user's requests never overlap.
@@ -44,6 +47,9 @@ function init(args)
   end
   if pair ~= nil and pair ~= "" then
     signup_path, withdraw_path = string.match(pair, "([^,]+),([^,]+)")
+  end
+  for user, value in ipairs(pairs_by_user) do
+    signup_paths[user], withdraw_paths[user] = string.match(value, "([^,]+),([^,]+)")
   end
 end
 
@@ -59,7 +65,9 @@ local function pair_request(user, headers)
   headers["Content-Type"] = "application/x-www-form-urlencoded"
   local action = signed_in[user] and "w" or "s"
   local body = "csrf_token=" .. tokens[user] .. "&next=/shifts/mine%3Fbench%3D" .. user .. action
-  return wrk.format("POST", signed_in[user] and withdraw_path or signup_path, headers, body)
+  local path
+  if signed_in[user] then path = withdraw_paths[user] or withdraw_path else path = signup_paths[user] or signup_path end
+  return wrk.format("POST", path, headers, body)
 end
 
 local function next_pair_request(headers)
@@ -81,7 +89,7 @@ function request()
   if #cookies == 0 then
     return wrk.format("GET", wrk.path, headers)
   end
-  if signup_path ~= nil then
+  if signup_path ~= nil or #signup_paths > 0 then
     return next_pair_request(headers)
   end
   local user = first_user + counter % users_per_thread
