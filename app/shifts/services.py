@@ -543,33 +543,35 @@ def _open_shifts_statement(
 
     Limit and offset are written into the SQL when it runs: with them as parameters, PostgreSQL assumes a tenth of
     the rows are wanted, finds its general plan dear, and plans the statement anew for every request."""
-    # The columns in the order `open_shifts` reads them: a ShiftRow's own, the circle's name, what makes the
-    # place, the confirmed sign-ups, and the district's name when asked for.
     statement = (
         select(
             *(getattr(Shift, name) for name in SHIFT_ROW_COLUMNS),
-            Circle.name.label("circle_name"),
-            Accommodation.name.label("accommodation"),
-            Accommodation.address,
+            Shift.accommodation_id,
             Shift.place_text,
             Shift.confirmed_count,
         )
-        # Every shift has a circle: the outer join only keeps SQLite's planner from starting at the circles and
-        # reading every shift to come of each, where the start-time index gives the soonest first.
-        .outerjoin(Circle, Circle.id == Shift.circle_id)
-        .outerjoin(Accommodation, Accommodation.id == Shift.accommodation_id)
         .where(Shift.status == ShiftStatus.SCHEDULED, Shift.starts_at > bindparam("now"))
-        .where(or_(Shift.open_to_all.is_(True), Shift.circle_id.in_(bindparam("circle_ids", expanding=True))))
         .order_by(Shift.starts_at, Shift.id)
         .limit(bindparam("limit", type_=Integer, literal_execute=True))
         .offset(bindparam("offset", type_=Integer, literal_execute=True))
     )
-    if with_district:
-        statement = statement.add_columns(District.name.label("district_name")).outerjoin(
-            District, District.id == Circle.district_id
-        )
     if by_district:
-        statement = statement.where(Shift.circle_id.in_(bindparam("district_circle_ids", expanding=True)))
+        # The district's circles that are the person's own, and the shifts open to all of its others: each of the
+        # two an index reads (the second a partial one), where "the district's circles, and of them the person's
+        # or open to all" read every shift to come of the district and threw most of them away.
+        statement = statement.where(
+            or_(
+                Shift.circle_id.in_(bindparam("own_district_circle_ids", expanding=True)),
+                and_(
+                    Shift.open_to_all.is_(True),
+                    Shift.circle_id.in_(bindparam("district_circle_ids", expanding=True)),
+                ),
+            )
+        )
+    else:
+        statement = statement.where(
+            or_(Shift.open_to_all.is_(True), Shift.circle_id.in_(bindparam("circle_ids", expanding=True)))
+        )
     if by_circle:
         statement = statement.where(Shift.circle_id == bindparam("circle_id"))
     if by_activity:
@@ -597,7 +599,30 @@ def _open_shifts_statement(
         )
         if needs_no_vetting:
             statement = statement.where(Shift.requires_vetting.is_(False))
-    return statement
+    # The page of shifts first, sorted and cut, and only then their circles and places: a district's shifts are
+    # found among a few hundred, and joining every one of those cost more than finding them. The columns in the
+    # order `open_shifts` reads them: a ShiftRow's own, the circle's name, what makes the place, the confirmed
+    # sign-ups, and the district's name when asked for.
+    page = statement.subquery("page")
+    listed = (
+        select(
+            *(page.c[name] for name in SHIFT_ROW_COLUMNS),
+            Circle.name.label("circle_name"),
+            Accommodation.name.label("accommodation"),
+            Accommodation.address,
+            page.c.place_text,
+            page.c.confirmed_count,
+        )
+        .select_from(page)
+        .outerjoin(Circle, Circle.id == page.c.circle_id)
+        .outerjoin(Accommodation, Accommodation.id == page.c.accommodation_id)
+        .order_by(page.c.starts_at, page.c.id)
+    )
+    if with_district:
+        listed = listed.add_columns(District.name.label("district_name")).outerjoin(
+            District, District.id == Circle.district_id
+        )
+    return listed
 
 
 def open_shifts(
@@ -627,6 +652,7 @@ def open_shifts(
         "limit": limit,
         "offset": offset,
         "district_circle_ids": list(narrow.district_circle_ids or ()),
+        "own_district_circle_ids": sorted(eligibility.circle_ids.intersection(narrow.district_circle_ids or ())),
         "circle_id": narrow.circle_id,
         "activity_id": narrow.activity_id,
         "since": narrow.since,

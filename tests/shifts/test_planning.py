@@ -442,6 +442,37 @@ def test_open_shifts_filters(client, login, make_circle, make_member, make_shift
     assert titles("mine=y") == {"Hausaufgaben Dienstag", "Fußball", "Fern und offen"}
 
 
+def test_a_district_shows_its_shifts_of_ones_own_circles_and_those_open_to_all(
+    client, login, make_circle, make_member, make_shift, db
+):
+    """A district's list: every shift of the person's own circles there, and of its other circles only those open
+    to all; none of another district, open or not."""
+    from app.places.models import District
+
+    own = make_circle(name="Freundeskreis Eigen")
+    neighbour = make_circle(name="Freundeskreis Nachbar")  # same district, not the person's
+    elsewhere = District(name="Vaihingen")
+    db.session.add(elsewhere)
+    db.session.commit()
+    far = make_circle(name="Freundeskreis Fern", district_=elsewhere)
+    make_shift(own, title="Eigene Schicht", starts_in=timedelta(days=2))
+    make_shift(neighbour, title="Nachbar geschlossen", starts_in=timedelta(days=3))
+    make_shift(neighbour, title="Nachbar offen", open_to_all=True, starts_in=timedelta(days=4))
+    make_shift(far, title="Fern offen", open_to_all=True, starts_in=timedelta(days=5))
+    login(make_member(own))
+    every = ("Eigene Schicht", "Nachbar geschlossen", "Nachbar offen", "Fern offen")
+
+    def titles(query):
+        page = client.get(f"/shifts?{query}").get_data(as_text=True)
+        return {title for title in every if title in page}
+
+    district_id = own.district_id
+    assert titles(f"district={district_id}") == {"Eigene Schicht", "Nachbar offen"}
+    assert titles(f"district={district_id}&mine=y") == {"Eigene Schicht", "Nachbar offen"}
+    assert titles(f"district={district_id}&circle={neighbour.id}") == {"Nachbar offen"}
+    assert titles(f"district={elsewhere.id}") == {"Fern offen"}
+
+
 def test_only_shifts_i_can_take_leaves_out_every_kind_of_obstacle(
     client, login, make_circle, make_member, make_user, make_shift, db
 ):
