@@ -129,14 +129,16 @@ class Shift(ShiftTiming, db.Model):
     __tablename__ = "shifts"
     __table_args__ = (
         Index("ix_shifts_starts_at_status", "starts_at", "status"),
-        # The shifts open to all circles, by circle: a district's list reads them apart from its own circles'. The
-        # condition as each database's queries spell `open_to_all.is_(True)`, which is what lets them use it.
+        # The shifts open to all circles, by circle: a district's list reads them apart from its own circles'. A
+        # database uses it for a query that says `open_to_all == True` as the district's list does, not for one
+        # that says `open_to_all.is_(True)`: the list without a district reads the start-time index in order, and
+        # SQLite would read every shift open to all to come through this one instead and sort them.
         Index(
             "ix_shifts_open_to_all_circle_id_starts_at",
             "circle_id",
             "starts_at",
-            postgresql_where=text("open_to_all IS true"),
-            sqlite_where=text("open_to_all IS 1"),
+            postgresql_where=text("open_to_all"),
+            sqlite_where=text("open_to_all = 1"),
         ),
     )
 

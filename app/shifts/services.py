@@ -559,13 +559,14 @@ def _open_shifts_statement(
     )
     if by_district:
         # The district's circles that are the person's own, and the shifts open to all of its others: each of the
-        # two an index reads (the second a partial one), where "the district's circles, and of them the person's
-        # or open to all" read every shift to come of the district and threw most of them away.
+        # two an index reads (the second the partial one of shifts open to all, which takes `== True`), where "the
+        # district's circles, and of them the person's or open to all" read every shift to come of the district
+        # and threw most of them away.
         statement = statement.where(
             or_(
                 Shift.circle_id.in_(bindparam("own_district_circle_ids", expanding=True)),
                 and_(
-                    Shift.open_to_all.is_(True),
+                    Shift.open_to_all == True,  # noqa: E712 - spelled as the partial index's condition
                     Shift.circle_id.in_(bindparam("district_circle_ids", expanding=True)),
                 ),
             )

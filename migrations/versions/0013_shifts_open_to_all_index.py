@@ -24,8 +24,8 @@ def upgrade():
         'shifts',
         ['circle_id', 'starts_at'],
         unique=False,
-        postgresql_where=sa.text('open_to_all IS true'),
-        sqlite_where=sa.text('open_to_all IS 1'),
+        postgresql_where=sa.text('open_to_all'),
+        sqlite_where=sa.text('open_to_all = 1'),
     )
 
 
