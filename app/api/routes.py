@@ -117,7 +117,7 @@ def open_shifts():
         return json_error(400, _("This page address is not valid; please start again from the first page."))
     eligibility, choices = shift_services.shift_list_context(user, current_language(), None)
     # One more than the page, to know whether there is a next one.
-    listed = shift_services.open_shifts(eligibility, limit + 1, narrow=narrow, with_district=True)
+    listed = shift_services.open_shifts(eligibility, utcnow(), limit + 1, narrow=narrow, with_district=True)
     items = []
     for shift, confirmed, own_status, _position in listed[:limit]:
         free = max(shift.capacity - confirmed, 0)

@@ -197,9 +197,10 @@ def open_shifts():
     # (own, full, a certificate or language needed), the cards' checks the few others (vetting dates, sign-up
     # window, clashes): a few spare are read, and twice as many again while the page is not full.
     batch = wanted + 1 + (TAKEABLE_SPARE if narrow.takeable else 0)
+    now = utcnow()  # one time for every batch: a shift starting between two would shift the next batch's offset
     offset = 0
     while offset < MAX_SCAN:
-        rows = services.open_shifts(eligibility, batch, offset, narrow)
+        rows = services.open_shifts(eligibility, now, batch, offset, narrow)
         for shift, confirmed, own_status, position in rows:
             signup = services.OwnSignup(own_status) if own_status is not None else None
             activity = services.activity_name(choices, shift.activity_type_id)

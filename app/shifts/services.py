@@ -544,7 +544,7 @@ def _open_shifts_statement(
 
     Limit and offset are written into the SQL when it runs: with them as parameters, PostgreSQL assumes a tenth of
     the rows are wanted, finds its general plan dear, and plans the statement anew for every request. The time is
-    a parameter only for a district's list on PostgreSQL (see `_now`)."""
+    a parameter, except in a list without a district on PostgreSQL (see `_now`)."""
     statement = (
         select(
             *(getattr(Shift, name) for name in SHIFT_ROW_COLUMNS),
@@ -645,13 +645,16 @@ def _now(dialect: str, by_district: bool):
 
 def open_shifts(
     eligibility: Eligibility,
+    now: datetime,
     limit: int,
     offset: int = 0,
     narrow: ShiftListFilter = ShiftListFilter(),
     with_district: bool = False,
 ) -> list[ListedShift]:
     """Scheduled shifts to come that are open to all or belong to one of the person's circles, soonest first,
-    narrowed as asked, with what their cards show (`ListedShift`; the circle's district too, if asked for)."""
+    narrowed as asked, with what their cards show (`ListedShift`; the circle's district too, if asked for).
+    `now`: the time the list starts after, the same for every batch of a page; a list without a district on
+    PostgreSQL takes the start of the transaction instead (`_now`), which is the same for the request too."""
     connection = db.session.connection()
     statement = _open_shifts_statement(
         connection.dialect.name,
@@ -666,7 +669,7 @@ def open_shifts(
         narrow.after is not None,
     )
     params = {
-        "now": utcnow(),  # unless PostgreSQL reads its own clock (`_now`)
+        "now": now,  # unless PostgreSQL reads its own clock (`_now`)
         "circle_ids": sorted(eligibility.circle_ids),
         "limit": limit,
         "offset": offset,
